@@ -1,0 +1,41 @@
+// Type-aware lint for the TypeScript (after immich server/eslint.config.mjs); plain lint for the
+// CommonJS Node scripts, which no tsconfig covers.
+import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default defineConfig(
+  globalIgnores(['dist/', 'node_modules/', 'coverage/', 'data/', 'test/artifacts/', 'bench/out/']),
+  {
+    files: ['**/*.ts'],
+    extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: {
+        // tsconfig.json leaves out the specs, test/ and bench/; the check config has them all.
+        project: './tsconfig.check.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // Un-awaited Queue.add / promise-returning handlers lose errors silently (STYLE.md, Queues).
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-explicit-any': 'warn',
+      eqeqeq: 'error',
+    },
+  },
+  {
+    files: ['scripts/**/*.js', 'test/*.js', 'bench/**/*.js', '*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: {
+      ecmaVersion: 2023,
+      sourceType: 'commonjs',
+      globals: globals.node,
+    },
+    rules: {
+      eqeqeq: 'error',
+    },
+  },
+);

@@ -1,0 +1,195 @@
+import type { Readable } from 'node:stream';
+import { Peekable, NotUtf8, counted, gunzip, readHead, toUtf8 } from './byte-stages';
+import { readCsv } from './csv-reader';
+import {
+  type EncodingName,
+  binaryKind,
+  bomOf,
+  detectDelimiter,
+  detectLineEnding,
+  formatFromContent,
+  formatFromContentType,
+  formatFromName,
+  isGzip,
+} from './detect';
+import { ErrorCollector } from './error-collector';
+import { readJson } from './json-reader';
+import { msg } from './messages';
+import { readNdjson } from './ndjson-reader';
+import { RowValidator } from './row-validator';
+import type { ItemSchema } from './schema-registry';
+import type { SourceRecord } from './source-record';
+import { type Format, IngestError, type IngestSink, type IngestSummary, type ParsingInfo, type RowError } from './types';
+
+export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+const SNIFF_BYTES = 64 * 1024;
+const MAX_ERROR_COLUMNS = 500;
+
+export interface IngestOptions {
+  schema: ItemSchema;
+  /** Explicit `format` form field: wins over every other clue. */
+  format?: Format;
+  fileName?: string;
+  contentType?: string;
+  /** Explicit `encoding` form field; otherwise BOM, then UTF-8 if valid, else windows-1252. */
+  encoding?: EncodingName;
+  /** The plan's byte limit, applied to the decompressed bytes of a gzip file. */
+  maxBytes: number;
+  maxRecordBytes?: number;
+}
+
+/**
+ * A file in, valid items and row errors out: gunzip → byte limit → encoding → format → reader →
+ * validator → sink. `open` must give the file's bytes from the start each time it is called
+ * (a UTF-8 guess that turns out wrong restarts the read as windows-1252).
+ */
+export async function ingest(open: () => Readable, options: IngestOptions, sink: IngestSink): Promise<IngestSummary> {
+  try {
+    return await ingestOnce(open, options, sink, options.encoding);
+  } catch (e) {
+    if (!(e instanceof NotUtf8)) throw e;
+    await sink.reset();
+    return ingestOnce(open, options, sink, 'windows-1252');
+  }
+}
+
+async function ingestOnce(
+  open: () => Readable,
+  options: IngestOptions,
+  sink: IngestSink,
+  forcedEncoding: EncodingName | undefined,
+): Promise<IngestSummary> {
+  const compressed = isGzip(await readHead(open(), 2), options.fileName);
+  let decompressedBytes = 0;
+  const raw = open();
+  const bytes = Peekable.of(
+    counted(compressed ? gunzip(raw) : raw, options.maxBytes, compressed, (n) => (decompressedBytes = n)),
+  );
+  try {
+    const rawHead = await bytes.peek(4);
+    if (rawHead.length === 0) throw new IngestError('file_parsing_failed', 'The file is empty');
+    const bom = bomOf(rawHead);
+    const encoding: EncodingName = forcedEncoding ?? bom?.encoding ?? 'utf-8';
+    if (bom && bom.encoding === 'utf-8' && encoding === 'utf-8') bytes.skip(bom.length);
+    const magic = binaryKind((await bytes.peek(8)).subarray(0, 8));
+    if (magic && magic !== 'binary data') throw unsupported(`The file is ${magic}`);
+
+    const text = Peekable.of(toUtf8(bytes, encoding));
+    const head = await text.peek(SNIFF_BYTES);
+    if (head.length === 0) throw new IngestError('file_parsing_failed', 'The file is empty');
+    const binary = binaryKind(head);
+    if (binary) throw unsupported(`The file is ${binary}`);
+
+    const format = chooseFormat(options, head);
+    const parsing: ParsingInfo = { encoding, bom: !!bom, compressed };
+    const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    let records: AsyncGenerator<SourceRecord>;
+    const errorColumns: string[] = [];
+    if (format === 'csv') {
+      const lineEnding = detectLineEnding(head);
+      Object.assign(parsing, { delimiter: detectDelimiter(head), lineEnding });
+      records = readCsv(text, {
+        delimiter: parsing.delimiter!,
+        lineBreak: lineEnding === 'cr' ? 0x0d : 0x0a,
+        maxRecordBytes,
+        schema: options.schema,
+        onHeader: (header) => {
+          parsing.header = header;
+          errorColumns.push(...header);
+        },
+      });
+    } else if (format === 'json') {
+      records = readJson(text, maxRecordBytes);
+    } else {
+      records = readNdjson(text, maxRecordBytes);
+    }
+    const result = await validateAll(records, options.schema, format, sink, errorColumns);
+    return { format, parsing, decompressedBytes, errorColumns, ...result };
+  } finally {
+    await bytes.close();
+    raw.destroy();
+  }
+}
+
+function unsupported(why: string): IngestError {
+  return new IngestError('unsupported_format', `${why}, not CSV, JSON or NDJSON`);
+}
+
+function chooseFormat(options: IngestOptions, head: Buffer): Format {
+  if (options.format) return options.format;
+  const byName = formatFromName(options.fileName);
+  if (byName && 'foreign' in byName) throw unsupported(`A ${byName.foreign} file is not supported`);
+  if (byName) return byName.format;
+  return formatFromContentType(options.contentType) ?? formatFromContent(head);
+}
+
+async function validateAll(
+  records: AsyncGenerator<SourceRecord>,
+  schema: ItemSchema,
+  format: Format,
+  sink: IngestSink,
+  errorColumns: string[],
+): Promise<Pick<
+  IngestSummary,
+  'itemCount' | 'validationErrorCount' | 'validationErrors' | 'validationErrorsTruncated' | 'errorSummary'
+>> {
+  const validator = new RowValidator(schema);
+  const errors = new ErrorCollector();
+  const jsonColumns = new Set<string>();
+  const coerce = format === 'csv';
+  let itemCount = 0;
+  let rows = 0;
+
+  const reject = (rec: SourceRecord, e: { code: string; error: string; field?: string }) => {
+    // Key order is the order API.md shows: row, line, field, code, error.
+    const error: RowError = {
+      row: rec.row,
+      ...(rec.line !== undefined && { line: rec.line }),
+      ...(e.field !== undefined && { field: e.field }),
+      code: e.code,
+      error: e.error,
+    };
+    errors.add(error);
+    if (!coerce && rec.raw && typeof rec.raw === 'object' && !Array.isArray(rec.raw) && jsonColumns.size < MAX_ERROR_COLUMNS) {
+      for (const k of Object.keys(rec.raw)) jsonColumns.add(k);
+    }
+    return sink.rejected(error, rec.raw);
+  };
+
+  for await (const rec of records) {
+    rows++;
+    let pending: void | Promise<void>;
+    if (rec.error) pending = reject(rec, rec.error);
+    else if (!rec.value || typeof rec.value !== 'object' || Array.isArray(rec.value)) {
+      pending = reject(rec, { code: 'type', error: msg.rowNotObject() });
+    } else {
+      const verdict = validator.validate(rec.value as Record<string, unknown>, coerce);
+      if (verdict.ok) {
+        itemCount++;
+        pending = sink.item(rec.row, verdict.item);
+      } else pending = reject(rec, verdict);
+    }
+    if (pending) await pending;
+  }
+  if (!coerce) errorColumns.push(...jsonColumns);
+
+  const result = {
+    itemCount,
+    validationErrorCount: errors.total,
+    validationErrors: errors.listed,
+    validationErrorsTruncated: errors.truncated,
+    errorSummary: errors.errorSummary(),
+  };
+  if (itemCount === 0) {
+    const message =
+      rows === 0
+        ? 'The file has no data rows'
+        : `The file has no valid rows: all ${errors.total} row(s) have errors`;
+    throw new IngestError('file_parsing_failed', message, errors.listed, {
+      validationErrorCount: errors.total,
+      validationErrorsTruncated: errors.truncated,
+      errorSummary: result.errorSummary,
+    });
+  }
+  return result;
+}

@@ -1,0 +1,233 @@
+import { IngestError } from './types';
+import { formatBytes, msg } from './messages';
+import { jsonDetail } from './ndjson-reader';
+import type { SourceRecord } from './source-record';
+
+const enum C {
+  LF = 0x0a,
+  QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  COMMA = 0x2c,
+  COLON = 0x3a,
+  LBRACKET = 0x5b,
+  RBRACKET = 0x5d,
+  LBRACE = 0x7b,
+  RBRACE = 0x7d,
+}
+
+const enum S {
+  Top,
+  ObjKey,
+  ObjKeyString,
+  ObjColon,
+  ObjValue,
+  ObjSkipValue,
+  ObjAfterValue,
+  ArrElementOrEnd,
+  ArrElement,
+  ArrAfterElement,
+  Done,
+}
+
+function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+const SHAPE = 'JSON must be an array of objects, or an object with an "items" array';
+
+/**
+ * A JSON array (or `{ "items": [...] }`) read element by element: a byte scanner finds each
+ * element's bounds (strings, escapes and nesting tracked across chunks) and JSON.parse reads
+ * just that element, so memory is bounded by the largest row, never the file.
+ * UTF-8 multi-byte sequences never contain ASCII bytes, so scanning bytes is safe.
+ */
+export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: number): AsyncGenerator<SourceRecord> {
+  let state = S.Top as S;
+  let line = 1;
+  let row = 0;
+  let foundItems = false;
+  let inString = false;
+  let escaped = false;
+  let depth = 0;
+  let parts: Buffer[] = [];
+  let partBytes = 0;
+  let oversized = false;
+  let elementLine = 1;
+  let key: Buffer[] = [];
+  let currentKey = '';
+  let wrapped = false;
+
+  const fail = (message: string): never => {
+    const at = row > 0 || state === S.ArrElementOrEnd || state === S.ArrElement ? row : undefined;
+    throw new IngestError(
+      'file_parsing_failed',
+      at ? `The file is not valid JSON: ${message} (row ${at}, line ${line})` : `The file is not valid JSON: ${message}`,
+      at ? [{ row: at, line, code: 'parse', error: message }] : [],
+    );
+  };
+
+  function* element(): Generator<SourceRecord> {
+    if (oversized) {
+      oversized = false;
+      yield { row, line: elementLine, error: { code: 'parse', error: msg.rowTooLarge(formatBytes(maxRecordBytes)) }, raw: null };
+      return;
+    }
+    const text = Buffer.concat(parts).toString('utf8');
+    parts = [];
+    partBytes = 0;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new IngestError(
+        'file_parsing_failed',
+        `The file is not valid JSON: ${jsonDetail(e)} (row ${row}, line ${elementLine})`,
+        [{ row, line: elementLine, code: 'parse', error: `Row is not valid JSON (${jsonDetail(e)})` }],
+      );
+    }
+    yield { row, line: elementLine, value, raw: value };
+  }
+
+  for await (const chunk of src) {
+    let elementStart = -1;
+    let keyStart = -1;
+    if (state === S.ArrElement || state === S.ObjSkipValue) elementStart = 0;
+    if (state === S.ObjKeyString) keyStart = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i];
+      if (c === C.LF) line++;
+      switch (state) {
+        case S.Top:
+          if (isWs(c)) break;
+          if (c === C.LBRACKET) state = S.ArrElementOrEnd;
+          else if (c === C.LBRACE) {
+            wrapped = true;
+            state = S.ObjKey;
+          } else fail(SHAPE);
+          break;
+        case S.ObjKey:
+          if (isWs(c)) break;
+          if (c === C.QUOTE) {
+            state = S.ObjKeyString;
+            keyStart = i + 1;
+            key = [];
+          } else if (c === C.RBRACE) {
+            if (!foundItems) fail(SHAPE);
+            state = S.Done;
+          } else fail(`expected a property name at line ${line}`);
+          break;
+        case S.ObjKeyString:
+          if (escaped) escaped = false;
+          else if (c === C.BACKSLASH) escaped = true;
+          else if (c === C.QUOTE) {
+            key.push(chunk.subarray(keyStart, i));
+            currentKey = Buffer.concat(key).toString('utf8');
+            key = [];
+            state = S.ObjColon;
+          }
+          break;
+        case S.ObjColon:
+          if (isWs(c)) break;
+          if (c !== C.COLON) fail(`expected ':' at line ${line}`);
+          state = S.ObjValue;
+          break;
+        case S.ObjValue:
+          if (isWs(c)) break;
+          if (currentKey === 'items' && !foundItems) {
+            if (c !== C.LBRACKET) fail(SHAPE);
+            foundItems = true;
+            state = S.ArrElementOrEnd;
+          } else {
+            state = S.ObjSkipValue;
+            depth = 0;
+            i--; // rescan this byte as the value's first
+          }
+          break;
+        case S.ObjSkipValue:
+          if (inString) {
+            if (escaped) escaped = false;
+            else if (c === C.BACKSLASH) escaped = true;
+            else if (c === C.QUOTE) inString = false;
+          } else if (c === C.QUOTE) inString = true;
+          else if (c === C.LBRACE || c === C.LBRACKET) depth++;
+          else if (c === C.RBRACE || c === C.RBRACKET) {
+            if (depth === 0) {
+              state = S.ObjAfterValue;
+              i--;
+            } else depth--;
+          } else if (c === C.COMMA && depth === 0) {
+            state = S.ObjAfterValue;
+            i--;
+          }
+          break;
+        case S.ObjAfterValue:
+          if (isWs(c)) break;
+          if (c === C.COMMA) state = S.ObjKey;
+          else if (c === C.RBRACE) {
+            if (!foundItems) fail(SHAPE);
+            state = S.Done;
+          } else fail(`expected ',' or '}' at line ${line}`);
+          break;
+        case S.ArrElementOrEnd:
+          if (isWs(c)) break;
+          if (c === C.RBRACKET) {
+            if (row > 0) fail(`a trailing comma before ']'`);
+            state = wrapped ? S.ObjAfterValue : S.Done;
+            break;
+          }
+          if (c === C.COMMA) fail(`a missing value before ','`);
+          row++;
+          elementLine = line;
+          state = S.ArrElement;
+          elementStart = i;
+          depth = 0;
+          inString = false;
+          escaped = false;
+          i--; // the element's first byte is scanned as part of it
+          if (c === C.LF) line--;
+          break;
+        case S.ArrElement:
+          if (inString) {
+            if (escaped) escaped = false;
+            else if (c === C.BACKSLASH) escaped = true;
+            else if (c === C.QUOTE) inString = false;
+            break;
+          }
+          if (c === C.QUOTE) inString = true;
+          else if (c === C.LBRACE || c === C.LBRACKET) depth++;
+          else if ((c === C.RBRACE || c === C.RBRACKET) && depth > 0) depth--;
+          else if (depth === 0 && (c === C.COMMA || c === C.RBRACKET)) {
+            if (!oversized) parts.push(chunk.subarray(elementStart, i));
+            yield* element();
+            state = c === C.COMMA ? S.ArrElementOrEnd : wrapped ? S.ObjAfterValue : S.Done;
+            if (c === C.COMMA) {
+              // the next element must exist: `[1,]` is an error
+              state = S.ArrAfterElement;
+            }
+          }
+          break;
+        case S.ArrAfterElement:
+          if (isWs(c)) break;
+          if (c === C.RBRACKET) fail(`a trailing comma before ']'`);
+          state = S.ArrElementOrEnd;
+          i--;
+          if (c === C.LF) line--;
+          break;
+        case S.Done:
+          if (!isWs(c)) fail(`unexpected data after the end of the JSON document at line ${line}`);
+          break;
+      }
+    }
+    if (state === S.ArrElement && elementStart >= 0 && !oversized) {
+      partBytes += chunk.length - elementStart;
+      if (partBytes > maxRecordBytes) {
+        oversized = true;
+        parts = [];
+        partBytes = 0;
+      } else parts.push(chunk.subarray(elementStart));
+    }
+    if (state === S.ObjKeyString && keyStart >= 0) key.push(chunk.subarray(keyStart));
+  }
+  if (state === S.Top) fail('the file has no JSON value');
+  if (state !== S.Done) fail('the JSON ends unexpectedly');
+}

@@ -1,0 +1,65 @@
+/**
+ * The sentences people read for row errors. API.md fixes three forms
+ * ("Content is empty, row skipped", "Content exceeds maximum length (50000 chars), row skipped",
+ * "Missing required column: content"); the rest follow the same shape.
+ */
+export const SKIPPED = ', row skipped';
+
+export function fieldLabel(field: string, title?: string): string {
+  const name = title ?? field;
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+const TYPE_NOUNS: Record<string, string> = {
+  string: 'text',
+  integer: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'a list',
+  null: 'null',
+};
+
+export function typeNoun(type: unknown): string {
+  const types = Array.isArray(type) ? type : [type];
+  return types.map((t) => TYPE_NOUNS[String(t)] ?? String(t)).join(' or ');
+}
+
+export const msg = {
+  empty: (label: string) => `${label} is empty${SKIPPED}`,
+  maxLength: (label: string, n: number) => `${label} exceeds maximum length (${n} chars)${SKIPPED}`,
+  minLength: (label: string, n: number) => `${label} is shorter than minimum length (${n} chars)${SKIPPED}`,
+  type: (label: string, type: unknown) => `${label} must be ${typeNoun(type)}${SKIPPED}`,
+  format: (label: string, format: string) => `${label} is not a valid ${format}${SKIPPED}`,
+  minimum: (label: string, n: number) => `${label} must be at least ${n}${SKIPPED}`,
+  maximum: (label: string, n: number) => `${label} must be at most ${n}${SKIPPED}`,
+  exclusiveMinimum: (label: string, n: number) => `${label} must be greater than ${n}${SKIPPED}`,
+  exclusiveMaximum: (label: string, n: number) => `${label} must be less than ${n}${SKIPPED}`,
+  enum: (label: string, values: unknown[]) => `${label} must be one of: ${values.map(String).join(', ')}${SKIPPED}`,
+  pattern: (label: string) => `${label} does not match the expected pattern${SKIPPED}`,
+  notAllowed: (label: string) => `${label} is not an allowed field${SKIPPED}`,
+  invalid: (label: string, detail: string) => `${label} is invalid (${detail})${SKIPPED}`,
+  rowNotObject: () => `Row is not an object${SKIPPED}`,
+  rowNotJson: (detail: string) => `Row is not valid JSON (${detail})${SKIPPED}`,
+  rowTooLarge: (limit: string) => `Row exceeds maximum size (${limit})${SKIPPED}`,
+  rowTooManyCells: (cells: number, header: number) =>
+    `Row has ${cells} cells but the header has ${header}${SKIPPED}`,
+  missingColumn: (column: string) => `Missing required column: ${column}`,
+  duplicateColumn: (column: string) => `Duplicate column: ${column}`,
+};
+
+/** Binary sizes, as API.md's plan table: 10 MB = 10 × 1,048,576 bytes. */
+export function formatBytes(bytes: number): string {
+  const units: [number, string][] = [
+    [1024 ** 3, 'GB'],
+    [1024 ** 2, 'MB'],
+    [1024, 'KB'],
+  ];
+  for (const [size, unit] of units) {
+    if (bytes >= size) {
+      const n = bytes / size;
+      return `${Number.isInteger(n) ? n : n.toFixed(1)} ${unit}`;
+    }
+  }
+  return `${bytes} bytes`;
+}

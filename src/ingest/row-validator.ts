@@ -1,0 +1,119 @@
+import type { ErrorObject } from 'ajv';
+import { fieldLabel, msg } from './messages';
+import type { ItemSchema, PropertyInfo } from './schema-registry';
+
+export type RowVerdict =
+  | { ok: true; item: Record<string, unknown> }
+  | { ok: false; field?: string; code: string; error: string };
+
+const INTEGER = /^[+-]?\d+$/;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Validates one row against a compiled schema and turns ajv's first error into the sentence
+ * of API.md. CSV cells are strings: `coerce` converts them to the schema's integer, number and
+ * boolean types, and only to those (`007` stays "007" where the schema says string).
+ */
+export class RowValidator {
+  private readonly coercible: PropertyInfo[];
+  private readonly requiredStrings: string[];
+
+  constructor(private readonly schema: ItemSchema) {
+    this.coercible = [...schema.properties.values()].filter((p) =>
+      p.types.some((t) => t === 'integer' || t === 'number' || t === 'boolean'),
+    );
+    this.requiredStrings = schema.required.filter((r) => schema.properties.get(r)?.types.includes('string'));
+  }
+
+  validate(value: Record<string, unknown>, coerce: boolean): RowVerdict {
+    if (coerce) this.coerce(value);
+    // A required text that is blank after trimming counts as empty (API.md, default schema).
+    for (const field of this.requiredStrings) {
+      const v = value[field];
+      if (v === undefined || (typeof v === 'string' && v.trim() === '')) {
+        return { ok: false, field, code: 'required', error: msg.empty(this.label(field)) };
+      }
+    }
+    if (this.schema.validate(value)) return { ok: true, item: value };
+    const err = this.schema.validate.errors?.[0];
+    return err ? this.describe(err) : { ok: false, code: 'invalid', error: msg.invalid('Row', 'unknown error') };
+  }
+
+  private coerce(value: Record<string, unknown>): void {
+    for (const prop of this.coercible) {
+      const v = value[prop.name];
+      if (typeof v !== 'string' || prop.types.includes('string')) continue;
+      const s = v.trim();
+      if (prop.types.includes('integer') && INTEGER.test(s)) value[prop.name] = Number(s);
+      else if (prop.types.includes('number') && NUMBER.test(s)) value[prop.name] = Number(s);
+      else if (prop.types.includes('boolean')) {
+        const lower = s.toLowerCase();
+        if (lower === 'true') value[prop.name] = true;
+        else if (lower === 'false') value[prop.name] = false;
+      }
+    }
+  }
+
+  private label(field: string): string {
+    return fieldLabel(field, this.schema.properties.get(field)?.title);
+  }
+
+  private describe(err: ErrorObject): RowVerdict {
+    const path = err.instancePath
+      .split('/')
+      .slice(1)
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const p = err.params as Record<string, unknown>;
+    if (err.keyword === 'required') path.push(String(p.missingProperty));
+    if (err.keyword === 'additionalProperties') path.push(String(p.additionalProperty));
+    const field = path.length ? path.join('.') : undefined;
+    const label = field ? (path.length === 1 ? this.label(field) : field) : 'Row';
+    const code = err.keyword;
+    const n = Number(p.limit);
+    let error: string;
+    switch (code) {
+      case 'required':
+        error = msg.empty(label);
+        break;
+      case 'maxLength':
+        error = msg.maxLength(label, n);
+        break;
+      case 'minLength':
+        error = n <= 1 ? msg.empty(label) : msg.minLength(label, n);
+        break;
+      case 'type':
+        if (!field) return { ok: false, code: 'type', error: msg.rowNotObject() };
+        error = msg.type(label, p.type);
+        break;
+      case 'format':
+        error = msg.format(label, String(p.format));
+        break;
+      case 'minimum':
+        error = msg.minimum(label, n);
+        break;
+      case 'maximum':
+        error = msg.maximum(label, n);
+        break;
+      case 'exclusiveMinimum':
+        error = msg.exclusiveMinimum(label, n);
+        break;
+      case 'exclusiveMaximum':
+        error = msg.exclusiveMaximum(label, n);
+        break;
+      case 'enum':
+        error = msg.enum(label, (p.allowedValues as unknown[]) ?? []);
+        break;
+      case 'pattern':
+        error = msg.pattern(label);
+        break;
+      case 'additionalProperties':
+        error = msg.notAllowed(label);
+        break;
+      default:
+        error = msg.invalid(label, err.message ?? code);
+    }
+    // minLength 1 is how a schema says "not empty": report it as API.md's `required`.
+    const finalCode = code === 'minLength' && n <= 1 ? 'required' : code;
+    return { ok: false, field, code: finalCode, error };
+  }
+}

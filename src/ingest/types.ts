@@ -1,0 +1,62 @@
+export type Format = 'csv' | 'json' | 'ndjson';
+export const FORMATS: readonly Format[] = ['csv', 'json', 'ndjson'];
+
+/** One row-level problem, as API.md shows it. `field` is absent for whole-row errors. */
+export interface RowError {
+  row: number;
+  line?: number;
+  field?: string;
+  code: string;
+  error: string;
+}
+
+export interface ErrorSummaryEntry {
+  field?: string;
+  code: string;
+  count: number;
+}
+
+export interface ParsingInfo {
+  encoding: string;
+  bom: boolean;
+  compressed: boolean;
+  delimiter?: string;
+  lineEnding?: 'crlf' | 'lf' | 'cr' | 'none';
+  header?: string[];
+}
+
+export interface IngestSummary {
+  format: Format;
+  itemCount: number;
+  validationErrorCount: number;
+  validationErrors: RowError[];
+  validationErrorsTruncated: boolean;
+  errorSummary: ErrorSummaryEntry[];
+  parsing: ParsingInfo;
+  /** Columns of the rejected-rows CSV: the CSV header as uploaded, or the keys seen in rejected JSON rows. */
+  errorColumns: string[];
+  decompressedBytes: number;
+}
+
+/** Where ingest hands its output. Returning a promise means "wait before sending more" (backpressure). */
+export interface IngestSink {
+  item(row: number, item: Record<string, unknown>): void | Promise<void>;
+  rejected(error: RowError, raw: unknown): void | Promise<void>;
+  /** Forget everything written so far: ingest restarts (a UTF-8 file turned out to be windows-1252). */
+  reset(): Promise<void>;
+}
+
+export type IngestErrorCode = 'file_parsing_failed' | 'unsupported_format' | 'payload_too_large' | 'validation_error';
+
+/** A failure of the whole file. The uploads layer maps `code` to the HTTP status of API.md. */
+export class IngestError extends Error {
+  constructor(
+    readonly code: IngestErrorCode,
+    message: string,
+    readonly validationErrors: RowError[] = [],
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'IngestError';
+  }
+}

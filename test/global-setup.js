@@ -1,0 +1,29 @@
+'use strict';
+/**
+ * jest globalSetup: a private, throw-away redis-server on a free port for the whole run, so tests
+ * never see (or flush) the developer's Redis on 6379. Workers inherit process.env from here.
+ */
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startPrivateRedis } = require('../scripts/private-redis');
+
+module.exports = async function globalSetup() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batchgate-test-redis-'));
+  let redis;
+  try {
+    redis = await startPrivateRedis({ dir, persistent: false });
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (err && err.code === 'ENOREDIS') {
+      throw new Error(
+        'The tests need redis-server on PATH (they start a private one on a free port, never 6379): ' +
+          'install it with "apt-get install -y redis-server" (Debian/Ubuntu) or "brew install redis" (macOS).',
+      );
+    }
+    throw err;
+  }
+  process.env.REDIS_URL = redis.url;
+  process.env.BATCHGATE_TEST_REDIS_URL = redis.url;
+  globalThis.__BATCHGATE_REDIS__ = { dir, stop: redis.stop };
+};
