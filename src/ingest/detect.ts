@@ -16,8 +16,31 @@ const EXTENSIONS: Record<string, Format> = {
 };
 /** Extensions that say "this is some other kind of file" outright. */
 const FOREIGN_EXTENSIONS = new Set([
-  '.xlsx', '.xls', '.xlsm', '.ods', '.numbers', '.pdf', '.doc', '.docx', '.zip', '.7z', '.rar', '.tar', '.bz2',
-  '.xz', '.png', '.jpg', '.jpeg', '.gif', '.webp', '.exe', '.bin', '.parquet', '.avro', '.xml', '.html',
+  '.xlsx',
+  '.xls',
+  '.xlsm',
+  '.ods',
+  '.numbers',
+  '.pdf',
+  '.doc',
+  '.docx',
+  '.zip',
+  '.7z',
+  '.rar',
+  '.tar',
+  '.bz2',
+  '.xz',
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.gif',
+  '.webp',
+  '.exe',
+  '.bin',
+  '.parquet',
+  '.avro',
+  '.xml',
+  '.html',
 ]);
 const CONTENT_TYPES: Record<string, Format> = {
   'text/csv': 'csv',
@@ -119,7 +142,8 @@ export function normalizeEncoding(name: string): EncodingName | undefined {
 }
 
 export function bomOf(head: Buffer): { encoding: EncodingName; length: number } | undefined {
-  if (head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { encoding: 'utf-8', length: 3 };
+  if (head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf)
+    return { encoding: 'utf-8', length: 3 };
   if (head.length >= 2 && head[0] === 0xff && head[1] === 0xfe) return { encoding: 'utf-16le', length: 2 };
   if (head.length >= 2 && head[0] === 0xfe && head[1] === 0xff) return { encoding: 'utf-16be', length: 2 };
   return undefined;

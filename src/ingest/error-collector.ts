@@ -16,7 +16,11 @@ export class ErrorCollector {
     const key = `${error.field ?? ''}\u0000${error.code}`;
     const entry = this.summary.get(key);
     if (entry) entry.count++;
-    else this.summary.set(key, error.field === undefined ? { code: error.code, count: 1 } : { field: error.field, code: error.code, count: 1 });
+    else
+      this.summary.set(
+        key,
+        error.field === undefined ? { code: error.code, count: 1 } : { field: error.field, code: error.code, count: 1 },
+      );
   }
 
   get truncated(): boolean {

@@ -26,15 +26,19 @@ async function run(input: string | Buffer, opts: Partial<IngestOptions> = {}, ch
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const items: Collected['items'] = [];
   const rejected: Collected['rejected'] = [];
-  const summary = await ingest(source(bytes, chunk), { schema, maxBytes: 10 * 1024 * 1024, fileName: 'f.csv', ...opts }, {
-    item: (row, item) => void items.push({ row, item }),
-    rejected: (error, raw) => void rejected.push({ error, raw }),
-    reset: () => {
-      items.length = 0;
-      rejected.length = 0;
-      return Promise.resolve();
+  const summary = await ingest(
+    source(bytes, chunk),
+    { schema, maxBytes: 10 * 1024 * 1024, fileName: 'f.csv', ...opts },
+    {
+      item: (row, item) => void items.push({ row, item }),
+      rejected: (error, raw) => void rejected.push({ error, raw }),
+      reset: () => {
+        items.length = 0;
+        rejected.length = 0;
+        return Promise.resolve();
+      },
     },
-  });
+  );
   return { summary, items, rejected };
 }
 
@@ -77,8 +81,15 @@ describe('CSV', () => {
   });
 
   it('strips a UTF-8 BOM and matches headers trimmed and case-insensitively', async () => {
-    const { summary, items } = await run(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(' CONTENT ;ExternalID\nhé;1\n')]));
-    expect(summary.parsing).toMatchObject({ bom: true, delimiter: ';', lineEnding: 'lf', header: [' CONTENT ', 'ExternalID'] });
+    const { summary, items } = await run(
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(' CONTENT ;ExternalID\nhé;1\n')]),
+    );
+    expect(summary.parsing).toMatchObject({
+      bom: true,
+      delimiter: ';',
+      lineEnding: 'lf',
+      header: [' CONTENT ', 'ExternalID'],
+    });
     expect(items[0].item).toEqual({ content: 'hé', externalId: '1' });
   });
 
@@ -113,9 +124,12 @@ describe('CSV', () => {
         active: { type: 'boolean' },
       },
     });
-    const { items, summary } = await run('content,code,qty,price,active\na,007,3,1.5,TRUE\nb,008,0,2,false\nc,009,x,1,true\n', {
-      schema: reg.get('typed')!,
-    });
+    const { items, summary } = await run(
+      'content,code,qty,price,active\na,007,3,1.5,TRUE\nb,008,0,2,false\nc,009,x,1,true\n',
+      {
+        schema: reg.get('typed')!,
+      },
+    );
     expect(items).toEqual([{ row: 2, item: { content: 'a', code: '007', qty: 3, price: 1.5, active: true } }]);
     expect(summary.validationErrors).toEqual([
       { row: 3, line: 3, field: 'qty', code: 'minimum', error: 'Qty must be at least 1, row skipped' },
@@ -143,7 +157,11 @@ describe('CSV', () => {
   it('skips ragged rows with extra cells but reads short rows', async () => {
     const { items, summary } = await run('content,externalId\na,1,extra\nb\nc,2,,\n');
     expect(items.map((i) => i.row)).toEqual([3, 4]);
-    expect(summary.validationErrors[0]).toMatchObject({ row: 2, code: 'parse', error: 'Row has 3 cells but the header has 2, row skipped' });
+    expect(summary.validationErrors[0]).toMatchObject({
+      row: 2,
+      code: 'parse',
+      error: 'Row has 3 cells but the header has 2, row skipped',
+    });
   });
 
   it('refuses a record over the record size limit with a clear error', async () => {
@@ -170,8 +188,12 @@ describe('CSV', () => {
   });
 
   it('answers 415 for binary content and reads gzip', async () => {
-    expect((await failure(Buffer.from([0x50, 0x4b, 0x03, 0x04, 1, 2, 3]), { fileName: 'x.csv' })).code).toBe('unsupported_format');
-    expect((await failure(Buffer.from('content\n\u0000\u0000\u0001\u0002'), { fileName: 'x.csv' })).code).toBe('unsupported_format');
+    expect((await failure(Buffer.from([0x50, 0x4b, 0x03, 0x04, 1, 2, 3]), { fileName: 'x.csv' })).code).toBe(
+      'unsupported_format',
+    );
+    expect((await failure(Buffer.from('content\n\u0000\u0000\u0001\u0002'), { fileName: 'x.csv' })).code).toBe(
+      'unsupported_format',
+    );
     const { summary, items } = await run(gzipSync('content\nzipped\n'), { fileName: 'a.csv.gz' });
     expect(summary.parsing.compressed).toBe(true);
     expect(items[0].item.content).toBe('zipped');
@@ -214,7 +236,9 @@ describe('JSON and NDJSON', () => {
   });
 
   it('reads NDJSON line by line, skipping blank lines and reporting bad lines', async () => {
-    const { items, summary } = await run('{"content":"a"}\n\n{"content":\n{"content":"c"}\r\n[1]\n', { fileName: 'x.ndjson' });
+    const { items, summary } = await run('{"content":"a"}\n\n{"content":\n{"content":"c"}\r\n[1]\n', {
+      fileName: 'x.ndjson',
+    });
     expect(items.map((i) => i.row)).toEqual([1, 4]);
     expect(summary.validationErrors.map((e) => [e.row, e.code])).toEqual([
       [3, 'parse'],

@@ -19,7 +19,14 @@ import { readNdjson } from './ndjson-reader';
 import { RowValidator } from './row-validator';
 import type { ItemSchema } from './schema-registry';
 import type { SourceRecord } from './source-record';
-import { type Format, IngestError, type IngestSink, type IngestSummary, type ParsingInfo, type RowError } from './types';
+import {
+  type Format,
+  IngestError,
+  type IngestSink,
+  type IngestSummary,
+  type ParsingInfo,
+  type RowError,
+} from './types';
 
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 const SNIFF_BYTES = 64 * 1024;
@@ -129,10 +136,12 @@ async function validateAll(
   format: Format,
   sink: IngestSink,
   errorColumns: string[],
-): Promise<Pick<
-  IngestSummary,
-  'itemCount' | 'validationErrorCount' | 'validationErrors' | 'validationErrorsTruncated' | 'errorSummary'
->> {
+): Promise<
+  Pick<
+    IngestSummary,
+    'itemCount' | 'validationErrorCount' | 'validationErrors' | 'validationErrorsTruncated' | 'errorSummary'
+  >
+> {
   const validator = new RowValidator(schema);
   const errors = new ErrorCollector();
   const jsonColumns = new Set<string>();
@@ -150,7 +159,13 @@ async function validateAll(
       error: e.error,
     };
     errors.add(error);
-    if (!coerce && rec.raw && typeof rec.raw === 'object' && !Array.isArray(rec.raw) && jsonColumns.size < MAX_ERROR_COLUMNS) {
+    if (
+      !coerce &&
+      rec.raw &&
+      typeof rec.raw === 'object' &&
+      !Array.isArray(rec.raw) &&
+      jsonColumns.size < MAX_ERROR_COLUMNS
+    ) {
       for (const k of Object.keys(rec.raw)) jsonColumns.add(k);
     }
     return sink.rejected(error, rec.raw);
@@ -182,9 +197,7 @@ async function validateAll(
   };
   if (itemCount === 0) {
     const message =
-      rows === 0
-        ? 'The file has no data rows'
-        : `The file has no valid rows: all ${errors.total} row(s) have errors`;
+      rows === 0 ? 'The file has no data rows' : `The file has no valid rows: all ${errors.total} row(s) have errors`;
     throw new IngestError('file_parsing_failed', message, errors.listed, {
       validationErrorCount: errors.total,
       validationErrorsTruncated: errors.truncated,

@@ -3,17 +3,15 @@ import { formatBytes, msg } from './messages';
 import { jsonDetail } from './ndjson-reader';
 import type { SourceRecord } from './source-record';
 
-const enum C {
-  LF = 0x0a,
-  QUOTE = 0x22,
-  BACKSLASH = 0x5c,
-  COMMA = 0x2c,
-  COLON = 0x3a,
-  LBRACKET = 0x5b,
-  RBRACKET = 0x5d,
-  LBRACE = 0x7b,
-  RBRACE = 0x7d,
-}
+const LF = 0x0a;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
 
 const enum S {
   Top,
@@ -61,7 +59,9 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
     const at = row > 0 || state === S.ArrElementOrEnd || state === S.ArrElement ? row : undefined;
     throw new IngestError(
       'file_parsing_failed',
-      at ? `The file is not valid JSON: ${message} (row ${at}, line ${line})` : `The file is not valid JSON: ${message}`,
+      at
+        ? `The file is not valid JSON: ${message} (row ${at}, line ${line})`
+        : `The file is not valid JSON: ${message}`,
       at ? [{ row: at, line, code: 'parse', error: message }] : [],
     );
   };
@@ -69,7 +69,12 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
   function* element(): Generator<SourceRecord> {
     if (oversized) {
       oversized = false;
-      yield { row, line: elementLine, error: { code: 'parse', error: msg.rowTooLarge(formatBytes(maxRecordBytes)) }, raw: null };
+      yield {
+        row,
+        line: elementLine,
+        error: { code: 'parse', error: msg.rowTooLarge(formatBytes(maxRecordBytes)) },
+        raw: null,
+      };
       return;
     }
     const text = Buffer.concat(parts).toString('utf8');
@@ -95,31 +100,31 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
     if (state === S.ObjKeyString) keyStart = 0;
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i];
-      if (c === C.LF) line++;
+      if (c === LF) line++;
       switch (state) {
         case S.Top:
           if (isWs(c)) break;
-          if (c === C.LBRACKET) state = S.ArrElementOrEnd;
-          else if (c === C.LBRACE) {
+          if (c === LBRACKET) state = S.ArrElementOrEnd;
+          else if (c === LBRACE) {
             wrapped = true;
             state = S.ObjKey;
           } else fail(SHAPE);
           break;
         case S.ObjKey:
           if (isWs(c)) break;
-          if (c === C.QUOTE) {
+          if (c === QUOTE) {
             state = S.ObjKeyString;
             keyStart = i + 1;
             key = [];
-          } else if (c === C.RBRACE) {
+          } else if (c === RBRACE) {
             if (!foundItems) fail(SHAPE);
             state = S.Done;
           } else fail(`expected a property name at line ${line}`);
           break;
         case S.ObjKeyString:
           if (escaped) escaped = false;
-          else if (c === C.BACKSLASH) escaped = true;
-          else if (c === C.QUOTE) {
+          else if (c === BACKSLASH) escaped = true;
+          else if (c === QUOTE) {
             key.push(chunk.subarray(keyStart, i));
             currentKey = Buffer.concat(key).toString('utf8');
             key = [];
@@ -128,13 +133,13 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
           break;
         case S.ObjColon:
           if (isWs(c)) break;
-          if (c !== C.COLON) fail(`expected ':' at line ${line}`);
+          if (c !== COLON) fail(`expected ':' at line ${line}`);
           state = S.ObjValue;
           break;
         case S.ObjValue:
           if (isWs(c)) break;
           if (currentKey === 'items' && !foundItems) {
-            if (c !== C.LBRACKET) fail(SHAPE);
+            if (c !== LBRACKET) fail(SHAPE);
             foundItems = true;
             state = S.ArrElementOrEnd;
           } else {
@@ -146,36 +151,36 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
         case S.ObjSkipValue:
           if (inString) {
             if (escaped) escaped = false;
-            else if (c === C.BACKSLASH) escaped = true;
-            else if (c === C.QUOTE) inString = false;
-          } else if (c === C.QUOTE) inString = true;
-          else if (c === C.LBRACE || c === C.LBRACKET) depth++;
-          else if (c === C.RBRACE || c === C.RBRACKET) {
+            else if (c === BACKSLASH) escaped = true;
+            else if (c === QUOTE) inString = false;
+          } else if (c === QUOTE) inString = true;
+          else if (c === LBRACE || c === LBRACKET) depth++;
+          else if (c === RBRACE || c === RBRACKET) {
             if (depth === 0) {
               state = S.ObjAfterValue;
               i--;
             } else depth--;
-          } else if (c === C.COMMA && depth === 0) {
+          } else if (c === COMMA && depth === 0) {
             state = S.ObjAfterValue;
             i--;
           }
           break;
         case S.ObjAfterValue:
           if (isWs(c)) break;
-          if (c === C.COMMA) state = S.ObjKey;
-          else if (c === C.RBRACE) {
+          if (c === COMMA) state = S.ObjKey;
+          else if (c === RBRACE) {
             if (!foundItems) fail(SHAPE);
             state = S.Done;
           } else fail(`expected ',' or '}' at line ${line}`);
           break;
         case S.ArrElementOrEnd:
           if (isWs(c)) break;
-          if (c === C.RBRACKET) {
+          if (c === RBRACKET) {
             if (row > 0) fail(`a trailing comma before ']'`);
             state = wrapped ? S.ObjAfterValue : S.Done;
             break;
           }
-          if (c === C.COMMA) fail(`a missing value before ','`);
+          if (c === COMMA) fail(`a missing value before ','`);
           row++;
           elementLine = line;
           state = S.ArrElement;
@@ -184,23 +189,22 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
           inString = false;
           escaped = false;
           i--; // the element's first byte is scanned as part of it
-          if (c === C.LF) line--;
           break;
         case S.ArrElement:
           if (inString) {
             if (escaped) escaped = false;
-            else if (c === C.BACKSLASH) escaped = true;
-            else if (c === C.QUOTE) inString = false;
+            else if (c === BACKSLASH) escaped = true;
+            else if (c === QUOTE) inString = false;
             break;
           }
-          if (c === C.QUOTE) inString = true;
-          else if (c === C.LBRACE || c === C.LBRACKET) depth++;
-          else if ((c === C.RBRACE || c === C.RBRACKET) && depth > 0) depth--;
-          else if (depth === 0 && (c === C.COMMA || c === C.RBRACKET)) {
+          if (c === QUOTE) inString = true;
+          else if (c === LBRACE || c === LBRACKET) depth++;
+          else if ((c === RBRACE || c === RBRACKET) && depth > 0) depth--;
+          else if (depth === 0 && (c === COMMA || c === RBRACKET)) {
             if (!oversized) parts.push(chunk.subarray(elementStart, i));
             yield* element();
-            state = c === C.COMMA ? S.ArrElementOrEnd : wrapped ? S.ObjAfterValue : S.Done;
-            if (c === C.COMMA) {
+            state = c === COMMA ? S.ArrElementOrEnd : wrapped ? S.ObjAfterValue : S.Done;
+            if (c === COMMA) {
               // the next element must exist: `[1,]` is an error
               state = S.ArrAfterElement;
             }
@@ -208,10 +212,9 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
           break;
         case S.ArrAfterElement:
           if (isWs(c)) break;
-          if (c === C.RBRACKET) fail(`a trailing comma before ']'`);
+          if (c === RBRACKET) fail(`a trailing comma before ']'`);
           state = S.ArrElementOrEnd;
           i--;
-          if (c === C.LF) line--;
           break;
         case S.Done:
           if (!isWs(c)) fail(`unexpected data after the end of the JSON document at line ${line}`);

@@ -42,8 +42,7 @@ export const msg = {
   rowNotObject: () => `Row is not an object${SKIPPED}`,
   rowNotJson: (detail: string) => `Row is not valid JSON (${detail})${SKIPPED}`,
   rowTooLarge: (limit: string) => `Row exceeds maximum size (${limit})${SKIPPED}`,
-  rowTooManyCells: (cells: number, header: number) =>
-    `Row has ${cells} cells but the header has ${header}${SKIPPED}`,
+  rowTooManyCells: (cells: number, header: number) => `Row has ${cells} cells but the header has ${header}${SKIPPED}`,
   missingColumn: (column: string) => `Missing required column: ${column}`,
   duplicateColumn: (column: string) => `Duplicate column: ${column}`,
 };

@@ -14,7 +14,12 @@ export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: nu
     line++;
     if (oversized) {
       oversized = false;
-      yield { row: line, line, error: { code: 'parse', error: msg.rowTooLarge(formatBytes(maxRecordBytes)) }, raw: null };
+      yield {
+        row: line,
+        line,
+        error: { code: 'parse', error: msg.rowTooLarge(formatBytes(maxRecordBytes)) },
+        raw: null,
+      };
       return;
     }
     const bytes = parts.length ? Buffer.concat([...parts, last]) : last;

@@ -3,8 +3,7 @@ import { fieldLabel, msg } from './messages';
 import type { ItemSchema, PropertyInfo } from './schema-registry';
 
 export type RowVerdict =
-  | { ok: true; item: Record<string, unknown> }
-  | { ok: false; field?: string; code: string; error: string };
+  { ok: true; item: Record<string, unknown> } | { ok: false; field?: string; code: string; error: string };
 
 const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

@@ -74,7 +74,7 @@ export class SchemaRegistry {
     const schema = json as { properties?: Record<string, Record<string, unknown>>; required?: unknown };
     let validate: ValidateFunction;
     try {
-      validate = this.ajv.compile(json as object);
+      validate = this.ajv.compile(json);
     } catch (e) {
       throw new SchemaLoadError(`SCHEMAS_DIR: ${source}: ${(e as Error).message}`);
     }

@@ -1,0 +1,28 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { requestIdMiddleware } from './common/request-id';
+import type { AppConfig } from './config/app-config';
+import { AppExceptionFilter } from './errors/app-exception.filter';
+
+/** JSON bodies (POST /v1/batch with direct items) are parsed up to this size. */
+export const JSON_BODY_LIMIT = '16mb';
+
+/** Everything main.ts and the end-to-end tests share, so the tests run the app as it ships. */
+export function configureApp(app: NestExpressApplication, _config: AppConfig): void {
+  app.disable('x-powered-by');
+  app.use(requestIdMiddleware);
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.useGlobalFilters(new AppExceptionFilter());
+  app.enableShutdownHooks();
+
+  const doc = new DocumentBuilder()
+    .setTitle('batchgate')
+    .setDescription(
+      'Bulk data intake: upload a file, get row-level validation warnings and a single-use fileId, create a batch.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
+    .build();
+  const document = SwaggerModule.createDocument(app, doc);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+}

@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { type Plan, loadPlans } from '../plans/plans';
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export interface ApiKey {
+  key: string;
+  orgId: string;
+  plan: string;
+}
+
+export interface AppConfig {
+  port: number;
+  redisUrl: string;
+  storageDriver: 'local' | 'none';
+  storageDir: string;
+  fileTtlSeconds: number;
+  apiKeys: ApiKey[];
+  /** Set when API_KEYS was not given: the development key printed at start. */
+  generatedDevKey?: string;
+  plans: Record<string, Plan>;
+  schemasDir?: string;
+  processor: 'accept' | 'webhook';
+  webhookUrl?: string;
+  webhookSecret?: string;
+  workerConcurrency: number;
+  batchRetentionDays: number;
+  workerInProcess: boolean;
+  maxRecordBytes: number;
+}
+
+/** One clear line naming the variable; main.ts prints it and exits non-zero. */
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return def;
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, def: T, allowed: readonly T[]): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return def;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+/** The environment, read and checked once. Nothing else reads process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  let plans: Record<string, Plan>;
+  try {
+    plans = loadPlans(env.PLANS_FILE || undefined);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+
+  const redisUrl = env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
+  if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl))
+    throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got "${redisUrl}"`);
+
+  const driver = oneOf(env, 'STORAGE_DRIVER', 'local', ['local', 's3', 'none'] as const);
+  if (driver === 's3') {
+    throw new ConfigError(
+      'STORAGE_DRIVER=s3 is not available in this version yet: use local (a shared volume) or none',
+    );
+  }
+
+  let apiKeys: ApiKey[] = [];
+  let generatedDevKey: string | undefined;
+  const rawKeys = env.API_KEYS?.trim();
+  if (rawKeys) {
+    const seen = new Set<string>();
+    for (const entry of rawKeys
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const [key, orgId, plan, ...rest] = entry.split(':');
+      if (rest.length || !key || !orgId || !plan)
+        throw new ConfigError(`API_KEYS entries are key:orgId:plan, got "${entry.slice(0, 4)}…"`);
+      if (key.length < 8) throw new ConfigError(`API_KEYS: each key needs at least 8 characters (org ${orgId})`);
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(orgId))
+        throw new ConfigError(`API_KEYS: orgId "${orgId}" must use letters, digits, '.', '_' or '-'`);
+      if (!plans[plan])
+        throw new ConfigError(
+          `API_KEYS: unknown plan "${plan}" for org ${orgId} (plans: ${Object.keys(plans).join(', ')})`,
+        );
+      if (seen.has(key)) throw new ConfigError(`API_KEYS: a key appears twice (org ${orgId})`);
+      seen.add(key);
+      apiKeys.push({ key, orgId, plan });
+    }
+  } else {
+    generatedDevKey = `bg_dev_${randomBytes(18).toString('base64url')}`;
+    apiKeys = [{ key: generatedDevKey, orgId: 'dev', plan: 'pro' }];
+  }
+
+  const processor = oneOf(env, 'PROCESSOR', 'accept', ['accept', 'webhook'] as const);
+  const webhookUrl = env.WEBHOOK_URL?.trim() || undefined;
+  if (processor === 'webhook') {
+    if (!webhookUrl) throw new ConfigError('WEBHOOK_URL is required when PROCESSOR=webhook');
+    try {
+      const u = new URL(webhookUrl);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+    } catch {
+      throw new ConfigError(`WEBHOOK_URL must be an http(s) URL, got "${webhookUrl}"`);
+    }
+  }
+
+  return {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    redisUrl,
+    storageDriver: driver,
+    storageDir: resolve(env.STORAGE_DIR?.trim() || './data/uploads'),
+    fileTtlSeconds: int(env, 'FILE_TTL_SECONDS', 3600, 1, 30 * 24 * 3600),
+    apiKeys,
+    generatedDevKey,
+    plans,
+    schemasDir: env.SCHEMAS_DIR?.trim() || undefined,
+    processor,
+    webhookUrl,
+    webhookSecret: env.WEBHOOK_SECRET || undefined,
+    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),
+    batchRetentionDays: int(env, 'BATCH_RETENTION_DAYS', 7, 1, 3650),
+    workerInProcess: bool(env, 'WORKER_IN_PROCESS', false),
+    maxRecordBytes: int(env, 'MAX_RECORD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  };
+}

@@ -1,0 +1,58 @@
+import type { RowError, ErrorSummaryEntry } from '../ingest/types';
+
+/** API.md's error codes and their statuses: the one place a code meets a status. */
+export const ERROR_STATUS = {
+  validation_error: 400,
+  file_parsing_failed: 400,
+  unauthorized: 401,
+  quota_exceeded: 402,
+  not_found: 404,
+  file_not_found: 404,
+  batch_not_found: 404,
+  file_already_consumed: 409,
+  idempotency_conflict: 409,
+  batch_finished: 409,
+  file_expired: 410,
+  payload_too_large: 413,
+  unsupported_format: 415,
+  idempotency_key_reused: 422,
+  rate_limited: 429,
+  internal_error: 500,
+  FILE_STORAGE_UNAVAILABLE: 503,
+  not_ready: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface RowErrorsBody {
+  validationErrors: RowError[];
+  validationErrorCount?: number;
+  validationErrorsTruncated?: boolean;
+  errorSummary?: ErrorSummaryEntry[];
+}
+
+/** What services throw. The exception filter turns it into API.md's envelope; nothing else builds error bodies. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    readonly rows?: RowErrorsBody,
+    /** Seconds, for 429 and 503. */
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export const STORAGE_NOT_CONFIGURED = 'File upload is not configured. Please use direct JSON items array instead.';
+export const STORAGE_UNAVAILABLE = 'File storage is temporarily unavailable.';
+
+export function storageUnavailable(): AppError {
+  return new AppError('FILE_STORAGE_UNAVAILABLE', STORAGE_UNAVAILABLE, undefined, undefined, 5);
+}

@@ -1,0 +1,47 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type Redis from 'ioredis';
+import { AppError } from '../errors/app-error';
+import { REDIS } from '../redis/redis.module';
+import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
+
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+}
+
+@ApiTags('service')
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(FILE_STORAGE) private readonly storage: FileStorage,
+  ) {}
+
+  @Get('health')
+  @ApiOperation({ summary: 'Liveness: 200 while the process runs' })
+  health() {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: 200 when Redis and storage answer, else 503 naming the one that failed' })
+  async ready() {
+    const [redis, storage] = await Promise.all([
+      within(this.redis.ping(), 1000).then(
+        () => 'up' as const,
+        () => 'down' as const,
+      ),
+      within(this.storage.check(), 1000).then(
+        () => (this.storage.configured ? ('up' as const) : ('disabled' as const)),
+        () => 'down' as const,
+      ),
+    ]);
+    const checks = { redis, storage };
+    const failed = Object.entries(checks)
+      .filter(([, v]) => v === 'down')
+      .map(([k]) => k);
+    if (failed.length)
+      throw new AppError('not_ready', `Not ready: ${failed.join(' and ')} unavailable`, { checks }, undefined, 5);
+    return { status: 'ok', checks };
+  }
+}

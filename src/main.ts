@@ -1,0 +1,29 @@
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { ConfigError, loadConfig } from './config/app-config';
+import { SchemaLoadError } from './ingest/schema-registry';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfig();
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bodyParser: false });
+  configureApp(app, config);
+  await app.listen(config.port);
+  const logger = new Logger('batchgate');
+  logger.log(`api listening on http://127.0.0.1:${config.port} (docs at /docs, dashboard at /dashboard)`);
+  if (config.generatedDevKey) {
+    logger.warn(`API_KEYS is not set: development key (org "dev", plan "pro"): ${config.generatedDevKey}`);
+  }
+}
+
+bootstrap().catch((e: unknown) => {
+  // A bad configuration stops the process with one clear line naming the variable (API.md).
+  if (e instanceof ConfigError || e instanceof SchemaLoadError) {
+    console.error(`batchgate: configuration error: ${e.message}`);
+  } else {
+    console.error(`batchgate: failed to start: ${(e as Error)?.stack ?? String(e)}`);
+  }
+  process.exit(1);
+});

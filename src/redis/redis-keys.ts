@@ -1,0 +1,28 @@
+/**
+ * Every Redis key batchgate uses, built here and nowhere else. Keys of one organization share the
+ * hash tag `{org}` so that the consumption script, which touches an upload, the org's counters and a
+ * new batch, stays in one slot on Redis Cluster.
+ */
+export const PREFIX = 'bg';
+
+const org = (orgId: string) => `${PREFIX}:{${orgId}}`;
+
+export const keys = {
+  /** Upload metadata (JSON), TTL = FILE_TTL_SECONDS. */
+  upload: (orgId: string, fileId: string) => `${org(orgId)}:upload:${fileId}`,
+  /** 'live' or 'discarded', outlives the upload by a day so expiry can be told from unknown (410 vs 404). */
+  uploadTrace: (orgId: string, fileId: string) => `${org(orgId)}:upload-trace:${fileId}`,
+  /** Tombstone of a consumed upload: JSON { batchId, upload }. */
+  consumed: (orgId: string, fileId: string) => `${org(orgId)}:consumed:${fileId}`,
+  batch: (orgId: string, batchId: string) => `${org(orgId)}:batch:${batchId}`,
+  /** Sorted set of the org's batches by creation time, newest last. */
+  batchIndex: (orgId: string) => `${org(orgId)}:batches`,
+  /** Items reserved against the monthly quota, per calendar month (UTC). */
+  usageMonth: (orgId: string, month: string) => `${org(orgId)}:usage:${month}`,
+  /** Set of the org's batches that are queued or processing. */
+  activeBatches: (orgId: string) => `${org(orgId)}:active`,
+  idempotency: (orgId: string, key: string) => `${org(orgId)}:idem:${key}`,
+  /** Global sorted set `orgId/fileId` by expiry (ms), read by the sweeper that deletes expired uploads' files. */
+  uploadExpiry: () => `${PREFIX}:upload-expiry`,
+  /** Global index `orgId/batchId` -> nothing, used by the worker to find an org from a job. */
+};

@@ -1,0 +1,27 @@
+import type { Readable } from 'node:stream';
+
+export const FILE_STORAGE = Symbol('FILE_STORAGE');
+
+/** Buffered text writer to one storage object. A promise from `write` means: wait (backpressure). */
+export interface StorageWriter {
+  write(text: string): void | Promise<void>;
+  /** Throws away what was written so far. */
+  reset(): Promise<void>;
+  /** Makes the object durable and visible under its key. */
+  commit(): Promise<void>;
+  /** Removes every trace of the object. Safe to call after commit or twice. */
+  abort(): Promise<void>;
+}
+
+export interface FileStorage {
+  /** False for STORAGE_DRIVER=none: uploads answer 503, direct items still work. */
+  readonly configured: boolean;
+  /** A local directory for request bodies in transit. */
+  spoolDir(): string;
+  createWriter(key: string): Promise<StorageWriter>;
+  /** The object's bytes; the stream errors with code ENOENT when it does not exist. */
+  openRead(key: string, start?: number): Readable;
+  delete(key: string): Promise<void>;
+  /** Throws when storage cannot be used (readiness). */
+  check(): Promise<void>;
+}

@@ -1,0 +1,155 @@
+import { constants, createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { FileStorage, StorageWriter } from './file-storage';
+
+const FLUSH_AT = 64 * 1024;
+
+class LocalWriter implements StorageWriter {
+  private stream: WriteStream;
+  private pending: string[] = [];
+  private pendingLength = 0;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly partial: string,
+    private readonly final: string,
+  ) {
+    this.stream = this.openStream();
+  }
+
+  private openStream(): WriteStream {
+    const stream = createWriteStream(this.partial, { flags: 'w' });
+    stream.on('error', (e) => (this.failure = e));
+    return stream;
+  }
+
+  write(text: string): void | Promise<void> {
+    this.pending.push(text);
+    this.pendingLength += text.length;
+    if (this.pendingLength >= FLUSH_AT) return this.flush();
+  }
+
+  private check(): void {
+    const failure = this.failure;
+    if (failure) throw failure;
+  }
+
+  private async flush(): Promise<void> {
+    this.check();
+    if (!this.pending.length) return;
+    const chunk = this.pending.join('');
+    this.pending = [];
+    this.pendingLength = 0;
+    if (!this.stream.write(chunk)) await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    this.check();
+  }
+
+  async reset(): Promise<void> {
+    this.pending = [];
+    this.pendingLength = 0;
+    this.stream.destroy();
+    this.stream = this.openStream();
+    await once(this.stream, 'open');
+  }
+
+  async commit(): Promise<void> {
+    await this.flush();
+    this.stream.end();
+    await once(this.stream, 'finish');
+    this.check();
+    // fsync before rename: the token that points at this object is written next, and must not
+    // outlive a power cut that loses the data.
+    const handle = await open(this.partial, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(this.partial, this.final);
+  }
+
+  async abort(): Promise<void> {
+    this.stream.destroy();
+    await rm(this.partial, { force: true });
+    await rm(this.final, { force: true });
+  }
+}
+
+/** STORAGE_DRIVER=local: objects are files under STORAGE_DIR (a shared volume when api and workers are apart). */
+export class LocalFileStorage implements FileStorage {
+  readonly configured = true;
+
+  constructor(private readonly root: string) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.spoolDir(), { recursive: true });
+  }
+
+  spoolDir(): string {
+    return join(this.root, '.spool');
+  }
+
+  private path(key: string): string {
+    const full = resolve(this.root, key);
+    if (!full.startsWith(this.root + sep)) throw new Error(`storage key escapes the storage directory: ${key}`);
+    return full;
+  }
+
+  async createWriter(key: string): Promise<StorageWriter> {
+    const final = this.path(key);
+    await mkdir(dirname(final), { recursive: true });
+    const writer = new LocalWriter(`${final}.partial`, final);
+    return writer;
+  }
+
+  openRead(key: string, start?: number): Readable {
+    return createReadStream(this.path(key), { start, highWaterMark: 256 * 1024 });
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  async check(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await access(this.root, constants.W_OK);
+  }
+
+  /** Deletes spooled request bodies older than `maxAgeMs`: leftovers of a crash mid-upload. */
+  async sweepSpool(maxAgeMs: number): Promise<number> {
+    let removed = 0;
+    const dir = this.spoolDir();
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const file = join(dir, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > maxAgeMs) {
+        await rm(file, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
+
+/** STORAGE_DRIVER=none: file uploads are refused with 503; the direct `items` path still works. */
+export class NoFileStorage implements FileStorage {
+  readonly configured = false;
+  spoolDir(): string {
+    throw new Error('file storage is not configured');
+  }
+  createWriter(): Promise<StorageWriter> {
+    return Promise.reject(new Error('file storage is not configured'));
+  }
+  openRead(): Readable {
+    throw new Error('file storage is not configured');
+  }
+  delete(): Promise<void> {
+    return Promise.resolve();
+  }
+  check(): Promise<void> {
+    return Promise.resolve();
+  }
+}

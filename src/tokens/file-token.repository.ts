@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { REDIS } from '../redis/redis.module';
+import { keys } from '../redis/redis-keys';
+import { lua } from './lua';
+import type { UploadLookup, UploadRecord } from './upload-record';
+
+/** After expiry, a fileId is remembered for this long so that it answers 410, not 404 (API.md: at least 24 h). */
+export const TRACE_GRACE_SECONDS = 25 * 3600;
+
+type DiscardReply = ['consumed', string] | ['missing'] | ['discarded'];
+
+/** The single-use upload tokens in Redis. */
+@Injectable()
+export class FileTokenRepository {
+  private readonly discardScript = lua('discard-upload');
+
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  /** Written last, after the upload's objects are durably stored. */
+  async save(record: UploadRecord, ttlSeconds: number): Promise<void> {
+    const { orgId, fileId } = record;
+    const reply = await this.redis
+      .multi()
+      .set(keys.upload(orgId, fileId), JSON.stringify(record), 'EX', ttlSeconds)
+      .set(keys.uploadTrace(orgId, fileId), 'live', 'EX', ttlSeconds + TRACE_GRACE_SECONDS)
+      .zadd(keys.uploadExpiry(), Date.parse(record.expiresAt), `${orgId}/${fileId}`)
+      .exec();
+    const failed = reply?.find(([err]) => err);
+    if (!reply || failed) throw failed?.[0] ?? new Error('Redis transaction aborted');
+  }
+
+  async find(orgId: string, fileId: string): Promise<UploadLookup> {
+    const [upload, consumed, trace] = await this.redis.mget(
+      keys.upload(orgId, fileId),
+      keys.consumed(orgId, fileId),
+      keys.uploadTrace(orgId, fileId),
+    );
+    if (consumed) {
+      const tomb = JSON.parse(consumed) as { batchId: string; upload: UploadRecord };
+      return { state: 'consumed', record: tomb.upload, batchId: tomb.batchId };
+    }
+    if (upload) return { state: 'available', record: JSON.parse(upload) as UploadRecord };
+    return this.gone(trace);
+  }
+
+  async discard(orgId: string, fileId: string): Promise<UploadLookup | { state: 'discarded-now' }> {
+    const reply = (await this.redis.eval(
+      this.discardScript,
+      3,
+      keys.upload(orgId, fileId),
+      keys.consumed(orgId, fileId),
+      keys.uploadTrace(orgId, fileId),
+      TRACE_GRACE_SECONDS,
+    )) as DiscardReply;
+    if (reply[0] === 'consumed') {
+      const tomb = JSON.parse(reply[1]) as { batchId: string; upload: UploadRecord };
+      return { state: 'consumed', record: tomb.upload, batchId: tomb.batchId };
+    }
+    if (reply[0] === 'discarded') {
+      await this.redis.zrem(keys.uploadExpiry(), `${orgId}/${fileId}`);
+      return { state: 'discarded-now' };
+    }
+    return this.gone(await this.redis.get(keys.uploadTrace(orgId, fileId)));
+  }
+
+  private gone(trace: string | null): UploadLookup {
+    if (trace === 'live') return { state: 'expired' };
+    if (trace === 'discarded') return { state: 'discarded' };
+    return { state: 'unknown' };
+  }
+
+  /** Up to `limit` uploads whose expiry has passed, as `orgId/fileId`. */
+  async expiredUploads(now: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(keys.uploadExpiry(), 0, now, 'LIMIT', 0, limit);
+  }
+
+  /** True when the upload still exists or was consumed (its objects are still needed). */
+  async stillNeeded(orgId: string, fileId: string): Promise<boolean> {
+    const n = await this.redis.exists(keys.upload(orgId, fileId), keys.consumed(orgId, fileId));
+    return n > 0;
+  }
+
+  async isConsumed(orgId: string, fileId: string): Promise<boolean> {
+    return (await this.redis.exists(keys.consumed(orgId, fileId))) > 0;
+  }
+
+  async forgetExpiry(member: string): Promise<void> {
+    await this.redis.zrem(keys.uploadExpiry(), member);
+  }
+}

@@ -1,0 +1,79 @@
+import { type CallHandler, type ExecutionContext, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import multer, { MulterError } from 'multer';
+import type { Observable } from 'rxjs';
+import { authOf } from '../auth/auth-context';
+import { AppError } from '../errors/app-error';
+import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
+import { CLIENT_ABORTED, SpoolStorageEngine } from './spool-storage.engine';
+
+export const FILE_FIELD = 'file';
+export const FILE_REQUIRED = 'File is required. Use form field name "file".';
+
+/** Small limits: besides `file`, an upload has at most a few short text fields. */
+const LIMITS = { files: 1, fields: 10, fieldSize: 1024, fieldNameSize: 100, parts: 12, headerPairs: 20 };
+
+function toAppError(e: unknown): Error {
+  if (e instanceof AppError) return e;
+  if (e instanceof MulterError) {
+    switch (e.code) {
+      case 'LIMIT_UNEXPECTED_FILE':
+      case 'LIMIT_FILE_COUNT':
+        return e.field && e.field !== FILE_FIELD
+          ? new AppError('validation_error', FILE_REQUIRED, { unexpectedField: e.field })
+          : new AppError('validation_error', 'Only one file can be uploaded at a time (form field "file").');
+      case 'LIMIT_PART_COUNT':
+        return new AppError('validation_error', `Too many parts in the multipart body (at most ${LIMITS.parts}).`);
+      case 'LIMIT_FIELD_COUNT':
+        return new AppError('validation_error', `Too many form fields (at most ${LIMITS.fields}).`);
+      case 'LIMIT_FIELD_KEY':
+        return new AppError('validation_error', 'A form field name is too long.');
+      case 'LIMIT_FIELD_VALUE':
+        return new AppError('validation_error', `A form field value is too long (at most ${LIMITS.fieldSize} bytes).`);
+      case 'MISSING_FIELD_NAME':
+        return new AppError('validation_error', 'A multipart part has no field name.');
+      case 'LIMIT_FILE_SIZE':
+        return new AppError('payload_too_large', e.message);
+      default:
+        return new AppError('validation_error', `Malformed multipart body: ${e.message}`);
+    }
+  }
+  if ((e as { code?: string })?.code === CLIENT_ABORTED || /^Request aborted/.test((e as Error)?.message ?? '')) {
+    return new AppError('validation_error', 'The upload was interrupted before the file was complete.');
+  }
+  const message = (e as Error)?.message ?? '';
+  if (/Unexpected end of (form|multipart)|Malformed part header|boundary|Multipart/i.test(message)) {
+    return new AppError('validation_error', `Malformed multipart body: ${message}`);
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/**
+ * Reads the multipart body with multer into a spool file (see SpoolStorageEngine). Runs after the
+ * guards, so an unauthenticated or over-limit request never gets here.
+ */
+@Injectable()
+export class MultipartInterceptor implements NestInterceptor {
+  constructor(@Inject(FILE_STORAGE) private readonly storage: FileStorage) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const auth = authOf(req);
+    if (!auth) throw new Error('MultipartInterceptor needs ApiKeyGuard');
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        if (err) reject(toAppError(err));
+        else resolve();
+      };
+      const engine = new SpoolStorageEngine(this.storage.spoolDir(), auth.plan.maxFileBytes, settle);
+      const upload = multer({ storage: engine, limits: LIMITS, defParamCharset: 'utf8' }).single(FILE_FIELD);
+      upload(req, res, settle);
+    });
+    return next.handle();
+  }
+}

@@ -1,0 +1,85 @@
+import type { Request } from 'express';
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, pipeline } from 'node:stream';
+import type { StorageEngine } from 'multer';
+import { AppError } from '../errors/app-error';
+import { formatBytes } from '../ingest/messages';
+
+/** The uploaded file as it waits on disk: counted, hashed, never held in memory. */
+export interface SpooledFile {
+  path: string;
+  size: number;
+  sha256: string;
+  originalname: string;
+  mimetype: string;
+}
+
+export const CLIENT_ABORTED = 'client_aborted';
+
+/**
+ * A multer storage engine that streams the `file` part to a spool file, counting and hashing as it
+ * goes. At the plan's byte limit it stops at once and tells `onFailure` (multer itself would drain
+ * the whole body before reporting, and API.md wants the 413 as soon as the limit is crossed).
+ *
+ * Spooling, then parsing from the spool, lets the `schema`/`format`/`encoding` fields come after the
+ * file part in any order, and lets a file that turns out not to be UTF-8 be read again as windows-1252.
+ */
+export class SpoolStorageEngine implements StorageEngine {
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+    private readonly onFailure: (error: Error) => void,
+  ) {}
+
+  _handleFile(
+    req: Request,
+    file: Express.Multer.File,
+    cb: (error?: unknown, info?: Partial<SpooledFile>) => void,
+  ): void {
+    const path = join(this.dir, randomUUID());
+    const hash = createHash('sha256');
+    let size = 0;
+    const max = this.maxBytes;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > max) {
+          done(
+            new AppError('payload_too_large', `File size exceeds maximum of ${formatBytes(max)}`, { maxBytes: max }),
+          );
+          return;
+        }
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    // busboy does not always notice a client that goes away mid-part; the request does.
+    const onClose = () => {
+      if (!req.complete)
+        meter.destroy(
+          Object.assign(new Error('The client closed the connection mid-upload'), { code: CLIENT_ABORTED }),
+        );
+    };
+    req.once('close', onClose);
+    pipeline(file.stream, meter, createWriteStream(path), (err) => {
+      req.off('close', onClose);
+      if (err) {
+        void rm(path, { force: true });
+        this.onFailure(err);
+        cb(err);
+        return;
+      }
+      cb(null, { path, size, sha256: hash.digest('hex') });
+    });
+  }
+
+  _removeFile(_req: Request, file: Express.Multer.File, cb: (error: Error | null) => void): void {
+    rm(file.path, { force: true }).then(
+      () => cb(null),
+      (e: Error) => cb(e),
+    );
+  }
+}
