@@ -112,9 +112,25 @@ async function ingestOnce(
     }
     const result = await validateAll(records, options.schema, format, sink, errorColumns);
     return { format, parsing, decompressedBytes, errorColumns, ...result };
+  } catch (e) {
+    // A gzip file that is both malformed and over the limit once decompressed (a gzip bomb) is
+    // answered as too large: read on, counting, to see which it is.
+    if (compressed && e instanceof IngestError && e.code !== 'payload_too_large') await drainCounted(bytes);
+    throw e;
   } finally {
     await bytes.close();
     raw.destroy();
+  }
+}
+
+/** Reads the rest of a counted stream; throws the counter's payload_too_large if the limit is crossed. */
+async function drainCounted(bytes: Peekable): Promise<void> {
+  try {
+    for await (const _chunk of bytes) {
+      // only counting
+    }
+  } catch (e) {
+    if (e instanceof IngestError && e.code === 'payload_too_large') throw e;
   }
 }
 

@@ -67,9 +67,11 @@ export class SpoolStorageEngine implements StorageEngine {
     pipeline(file.stream, meter, createWriteStream(path), (err) => {
       req.off('close', onClose);
       if (err) {
-        void rm(path, { force: true });
-        this.onFailure(err);
-        cb(err);
+        // Removed before anyone is told, so no answer can be seen while the partial file still exists.
+        void rm(path, { force: true }).finally(() => {
+          this.onFailure(err);
+          cb(err);
+        });
         return;
       }
       cb(null, { path, size, sha256: hash.digest('hex') });
