@@ -130,7 +130,7 @@ describe('POST /v1/batch/upload', () => {
       headers: { Authorization: `Bearer ${t.keys.pro}`, 'Content-Type': r.headers.get('content-type')! },
       body: r.body,
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(streamed.status).toBe(413);
     expect(await readdir(join(t.storageDir, '.spool'))).toEqual([]);
   });
