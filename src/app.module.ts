@@ -1,7 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { BatchesModule } from './batches/batches.module';
 import { HealthModule } from './health/health.module';
+import { ProcessingModule } from './processing/processing.module';
+import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
 import { SchemasModule } from './schemas/schemas.module';
 import { StorageModule } from './storage/storage.module';
@@ -12,7 +15,18 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), RedisModule, StorageModule, SchemasModule, UploadsModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        RedisModule,
+        StorageModule,
+        SchemasModule,
+        QueueModule,
+        UploadsModule,
+        BatchesModule,
+        HealthModule,
+        // `npm start` runs a worker in the api process, so one machine needs one command.
+        ...(config.workerInProcess ? [ProcessingModule] : []),
+      ],
     };
   }
 }

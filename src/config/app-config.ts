@@ -27,6 +27,12 @@ export interface AppConfig {
   workerConcurrency: number;
   batchRetentionDays: number;
   workerInProcess: boolean;
+  /** 'api' connections fail fast (503, no hanging request); 'worker' ones retry forever. */
+  redisRole: 'api' | 'worker';
+  /** BullMQ lock: a worker that dies is noticed (and its batch resumed elsewhere) after about this long. */
+  workerLockMs: number;
+  webhookAttempts: number;
+  webhookRetryDelayMs: number;
   maxRecordBytes: number;
 }
 
@@ -135,6 +141,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),
     batchRetentionDays: int(env, 'BATCH_RETENTION_DAYS', 7, 1, 3650),
     workerInProcess: bool(env, 'WORKER_IN_PROCESS', false),
+    redisRole: 'api',
+    workerLockMs: int(env, 'WORKER_LOCK_MS', 30_000, 1000, 600_000),
+    webhookAttempts: int(env, 'WEBHOOK_ATTEMPTS', 5, 1, 20),
+    webhookRetryDelayMs: int(env, 'WEBHOOK_RETRY_DELAY_MS', 500, 0, 60_000),
     maxRecordBytes: int(env, 'MAX_RECORD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
   };
 }

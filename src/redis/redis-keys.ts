@@ -24,5 +24,12 @@ export const keys = {
   idempotency: (orgId: string, key: string) => `${org(orgId)}:idem:${key}`,
   /** Global sorted set `orgId/fileId` by expiry (ms), read by the sweeper that deletes expired uploads' files. */
   uploadExpiry: () => `${PREFIX}:upload-expiry`,
-  /** Global index `orgId/batchId` -> nothing, used by the worker to find an org from a job. */
+  /** Direct `items` of a batch (NDJSON), when they did not come from an upload. */
+  batchItems: (orgId: string, batchId: string) => `${org(orgId)}:items:${batchId}`,
+  /** Results of a batch kept in Redis (no file storage): hash chunkIndex -> NDJSON lines. */
+  batchResults: (orgId: string, batchId: string) => `${org(orgId)}:results:${batchId}`,
+  /** Pattern matching every organization's active-batches set (for the worker's start-up sweep). */
+  activeBatchesPattern: () => `${PREFIX}:{*}:active`,
+  /** Global sorted set `orgId/batchId` by retention end (ms): whose stored items and results to delete. */
+  batchRetention: () => `${PREFIX}:batch-retention`,
 };

@@ -36,7 +36,10 @@ export function createApiRedis(url: string, name: string): Redis {
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => createApiRedis(config.redisUrl, 'Redis'),
+      useFactory: (config: AppConfig) =>
+        config.redisRole === 'worker'
+          ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }).on('error', () => undefined)
+          : createApiRedis(config.redisUrl, 'Redis'),
     },
   ],
   exports: [REDIS],

@@ -1,0 +1,121 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+  StreamableFile,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Readable } from 'node:stream';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { Auth, type AuthContext } from '../auth/auth-context';
+import { intQuery } from '../common/query';
+import { AppError } from '../errors/app-error';
+import { BATCH_STATUSES, type BatchStatus } from '../tokens/batch-record';
+import { BatchService } from './batch.service';
+
+@ApiTags('batches')
+@ApiBearerAuth()
+@Controller('v1')
+@UseGuards(ApiKeyGuard)
+export class BatchController {
+  constructor(private readonly batches: BatchService) {}
+
+  @Post('batch')
+  @ApiOperation({
+    summary: 'Create a batch from an upload (consumed exactly once) or from direct items, under the plan quotas',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'At most 255 characters; replays the first response for 24 hours',
+  })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      properties: {
+        fileId: { type: 'string' },
+        items: { type: 'array', items: { type: 'object' } },
+        name: { type: 'string', maxLength: 200 },
+        metadata: { type: 'object', additionalProperties: { type: 'string' } },
+        dryRun: { type: 'boolean' },
+        schema: { type: 'string', default: 'default' },
+      },
+    },
+  })
+  @ApiResponse({ status: 202, description: 'Created and queued' })
+  @ApiResponse({ status: 200, description: 'Dry run: the verdict, item count and quota use; nothing consumed' })
+  @ApiResponse({ status: 402, description: 'quota_exceeded' })
+  @ApiResponse({ status: 404, description: 'file_not_found' })
+  @ApiResponse({ status: 409, description: 'file_already_consumed or idempotency_conflict' })
+  @ApiResponse({ status: 410, description: 'file_expired' })
+  @ApiResponse({ status: 422, description: 'idempotency_key_reused' })
+  async create(
+    @Auth() auth: AuthContext,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const result = await this.batches.create(auth, body, idempotencyKey);
+    res.status(result.status);
+    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return result.body;
+  }
+
+  @Get('batch/:id')
+  @ApiOperation({ summary: 'A batch and its progress' })
+  @ApiResponse({ status: 404, description: 'batch_not_found' })
+  get(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.batches.get(auth, id);
+  }
+
+  @Get('batches')
+  @ApiOperation({ summary: "The organization's batches, newest first" })
+  @ApiQuery({ name: 'offset', required: false })
+  @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'status', required: false, enum: BATCH_STATUSES })
+  list(@Auth() auth: AuthContext, @Query() query: Record<string, unknown>) {
+    const status = query.status;
+    if (status !== undefined && status !== '' && !BATCH_STATUSES.includes(status as BatchStatus)) {
+      throw new AppError('validation_error', `Query parameter "status" must be one of ${BATCH_STATUSES.join(', ')}.`);
+    }
+    return this.batches.list(
+      auth,
+      intQuery(query.offset, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
+      intQuery(query.limit, 'limit', 20, 1, 100),
+      status ? (status as BatchStatus) : undefined,
+    );
+  }
+
+  @Get('batch/:id/results')
+  @ApiOperation({ summary: 'One NDJSON line per processed item, in row order' })
+  @ApiProduces('application/x-ndjson')
+  async results(@Auth() auth: AuthContext, @Param('id') id: string) {
+    const lines = await this.batches.results(auth, id);
+    return new StreamableFile(Readable.from(lines), { type: 'application/x-ndjson' });
+  }
+
+  @Post('batch/:id/cancel')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Cancel: items not yet processed are not processed' })
+  @ApiResponse({ status: 409, description: 'batch_finished' })
+  cancel(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.batches.cancel(auth, id);
+  }
+}

@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { createInterface } from 'node:readline';
+import { REDIS } from '../redis/redis.module';
+import { keys } from '../redis/redis-keys';
+import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
+import type { BatchRecord } from '../tokens/batch-record';
+import type { ChunkItem } from './item-processor';
+
+const chunkName = (i: number) => String(i).padStart(8, '0');
+
+/**
+ * A batch's items (read) and results (written chunk by chunk). Results go to file storage, one
+ * object per chunk (written whole, then renamed: a replayed chunk overwrites, never duplicates), or
+ * to a Redis hash chunkIndex -> lines when file storage is switched off.
+ */
+@Injectable()
+export class BatchDataStore {
+  constructor(
+    @Inject(FILE_STORAGE) private readonly storage: FileStorage,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  /** The batch's items in row order, after the first `skip`. */
+  async *items(batch: BatchRecord, skip: number): AsyncGenerator<ChunkItem> {
+    let seen = 0;
+    if (batch.itemsStore === 'redis') {
+      const text = await this.redis.get(keys.batchItems(batch.orgId, batch.id));
+      if (text === null) throw Object.assign(new Error(`items of batch ${batch.id} are gone`), { code: 'ENOENT' });
+      let start = 0;
+      while (start < text.length) {
+        let end = text.indexOf('\n', start);
+        if (end === -1) end = text.length;
+        if (end > start && seen++ >= skip) yield JSON.parse(text.slice(start, end)) as ChunkItem;
+        start = end + 1;
+      }
+      return;
+    }
+    const stream = this.storage.openRead(batch.itemsKey);
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        if (line && seen++ >= skip) yield JSON.parse(line) as ChunkItem;
+      }
+    } finally {
+      lines.close();
+      stream.destroy();
+    }
+  }
+
+  private resultKey(batch: Pick<BatchRecord, 'orgId' | 'id'>, chunk: number): string {
+    return `${batch.orgId}/results/${batch.id}/${chunkName(chunk)}.ndjson`;
+  }
+
+  async writeResults(batch: BatchRecord, chunk: number, lines: string, retentionSeconds: number): Promise<void> {
+    if (!this.storage.configured) {
+      const key = keys.batchResults(batch.orgId, batch.id);
+      await this.redis
+        .multi()
+        .hset(key, String(chunk), lines)
+        .expire(key, retentionSeconds + 86400)
+        .exec();
+      return;
+    }
+    const writer = await this.storage.createWriter(this.resultKey(batch, chunk));
+    try {
+      await writer.write(lines);
+      await writer.commit();
+    } catch (e) {
+      await writer.abort();
+      throw e;
+    }
+  }
+
+  /** The NDJSON results of every recorded chunk, in row order. */
+  async *results(batch: BatchRecord): AsyncGenerator<string | Buffer> {
+    for (let i = 0; i < batch.nextChunk; i++) {
+      if (!this.storage.configured) {
+        const text = await this.redis.hget(keys.batchResults(batch.orgId, batch.id), String(i));
+        if (text) yield text;
+        continue;
+      }
+      for await (const part of this.storage.openRead(this.resultKey(batch, i)) as AsyncIterable<Buffer>) yield part;
+    }
+  }
+
+  async deleteAll(batch: Pick<BatchRecord, 'orgId' | 'id' | 'nextChunk' | 'itemsStore' | 'itemsKey'>): Promise<void> {
+    await this.redis.del(keys.batchResults(batch.orgId, batch.id), keys.batchItems(batch.orgId, batch.id));
+    if (!this.storage.configured) return;
+    for (let i = 0; i < batch.nextChunk; i++) await this.storage.delete(this.resultKey(batch, i));
+    if (batch.itemsStore === 'storage') await this.storage.delete(batch.itemsKey);
+  }
+}

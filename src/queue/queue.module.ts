@@ -1,0 +1,45 @@
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { BATCH_QUEUE, BATCH_QUEUE_NAME } from './batch-queue';
+
+const QUEUE_REDIS = Symbol('QUEUE_REDIS');
+
+/**
+ * The producer side of the `batches` queue. Its connection fails fast (the api answers 503 rather
+ * than hang); a batch whose enqueue failed is still `queued` in Redis and the worker's sweep adds it.
+ */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: QUEUE_REDIS,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new Redis(config.redisUrl, {
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          connectTimeout: 2000,
+          retryStrategy: (times) => Math.min(200 * times, 2000),
+        }).on('error', () => undefined), // reported by the api's own connection and /ready
+    },
+    {
+      provide: BATCH_QUEUE,
+      inject: [QUEUE_REDIS],
+      useFactory: (connection: Redis) => new Queue(BATCH_QUEUE_NAME, { connection }),
+    },
+  ],
+  exports: [BATCH_QUEUE],
+})
+export class QueueModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(BATCH_QUEUE) private readonly queue: Queue,
+    @Inject(QUEUE_REDIS) private readonly redis: Redis,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close().catch(() => undefined);
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

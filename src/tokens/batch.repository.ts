@@ -1,0 +1,208 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { REDIS } from '../redis/redis.module';
+import { keys } from '../redis/redis-keys';
+import { type BatchRecord, type BatchStatus, fromHash, initialFields } from './batch-record';
+import { lua } from './lua';
+import type { UploadRecord } from './upload-record';
+
+export type QuotaLimit = 'maxItemsPerBatch' | 'maxItemsPerMonth' | 'maxConcurrentBatches';
+
+export type CreateReply =
+  | { kind: 'consumed'; batchId: string }
+  | { kind: 'missing' }
+  | { kind: 'quota'; limit: QuotaLimit; max: number; used: number; requested: number }
+  | { kind: 'ok'; itemCount: number; usedThisMonth: number; activeBatches: number; upload: UploadRecord | null };
+
+export interface CreateArgs {
+  record: Omit<BatchRecord, 'itemCount'>;
+  /** For direct items; a file batch takes its count from the upload. */
+  itemCount: number;
+  limits: { maxItemsPerBatch: number; maxItemsPerMonth: number | null; maxConcurrentBatches: number };
+  tombstoneTtlSeconds: number;
+  dryRun: boolean;
+}
+
+const USAGE_TTL_SECONDS = 62 * 24 * 3600;
+
+/** Batch records, counters and the scripts that change them together. */
+@Injectable()
+export class BatchRepository {
+  private readonly scripts = {
+    create: lua('create-batch'),
+    finish: lua('finish-batch'),
+    checkpoint: lua('checkpoint-batch'),
+    cancel: lua('cancel-batch'),
+    start: lua('start-batch'),
+  };
+
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async create(args: CreateArgs): Promise<CreateReply> {
+    const { record: r } = args;
+    const fileId = r.fileId ?? 'none';
+    const reply = (await this.redis.eval(
+      this.scripts.create,
+      6,
+      keys.upload(r.orgId, fileId),
+      keys.consumed(r.orgId, fileId),
+      keys.usageMonth(r.orgId, r.usageMonth),
+      keys.activeBatches(r.orgId),
+      keys.batch(r.orgId, r.id),
+      keys.batchIndex(r.orgId),
+      r.sourceType,
+      r.id,
+      Date.parse(r.createdAt),
+      args.itemCount,
+      args.limits.maxItemsPerBatch,
+      args.limits.maxItemsPerMonth ?? -1,
+      args.limits.maxConcurrentBatches,
+      args.tombstoneTtlSeconds,
+      args.dryRun ? '1' : '0',
+      USAGE_TTL_SECONDS,
+      ...initialFields(r),
+    )) as (string | number)[];
+    switch (reply[0]) {
+      case 'consumed':
+        return { kind: 'consumed', batchId: (JSON.parse(String(reply[1])) as { batchId: string }).batchId };
+      case 'missing':
+        return { kind: 'missing' };
+      case 'quota':
+        return {
+          kind: 'quota',
+          limit: reply[1] as QuotaLimit,
+          max: Number(reply[2]),
+          used: Number(reply[3]),
+          requested: Number(reply[4]),
+        };
+      default:
+        return {
+          kind: 'ok',
+          itemCount: Number(reply[1]),
+          usedThisMonth: Number(reply[2]),
+          activeBatches: Number(reply[3]),
+          upload: reply[4] ? (JSON.parse(String(reply[4])) as UploadRecord) : null,
+        };
+    }
+  }
+
+  async get(orgId: string, id: string): Promise<BatchRecord | null> {
+    return fromHash(await this.redis.hgetall(keys.batch(orgId, id)));
+  }
+
+  /** Newest first; records past their retention are dropped from the index as they are met. */
+  async list(orgId: string, offset: number, limit: number, status?: BatchStatus) {
+    const ids = await this.redis.zrevrange(keys.batchIndex(orgId), 0, -1);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.batch(orgId, id));
+    const replies = ids.length ? ((await pipeline.exec()) ?? []) : [];
+    const gone: string[] = [];
+    const all: BatchRecord[] = [];
+    replies.forEach(([err, hash], i) => {
+      if (err) throw err;
+      const record = fromHash(hash as Record<string, string>);
+      if (!record) gone.push(ids[i]);
+      else if (!status || record.status === status) all.push(record);
+    });
+    if (gone.length) await this.redis.zrem(keys.batchIndex(orgId), ...gone);
+    return { data: all.slice(offset, offset + limit), total: all.length };
+  }
+
+  async cancel(
+    orgId: string,
+    id: string,
+  ): Promise<['missing'] | ['finished', BatchStatus] | ['cancelled', BatchStatus]> {
+    return (await this.redis.eval(this.scripts.cancel, 1, keys.batch(orgId, id))) as
+      ['missing'] | ['finished', BatchStatus] | ['cancelled', BatchStatus];
+  }
+
+  async start(orgId: string, id: string): Promise<BatchStatus | 'missing'> {
+    return (await this.redis.eval(this.scripts.start, 1, keys.batch(orgId, id), new Date().toISOString())) as
+      BatchStatus | 'missing';
+  }
+
+  /** Returns false when the chunk was already recorded (a replay after a stall). */
+  async checkpoint(
+    orgId: string,
+    id: string,
+    chunk: number,
+    counts: { processed: number; succeeded: number; failed: number },
+  ): Promise<boolean> {
+    const reply = (await this.redis.eval(
+      this.scripts.checkpoint,
+      1,
+      keys.batch(orgId, id),
+      chunk,
+      counts.processed,
+      counts.succeeded,
+      counts.failed,
+    )) as [string, string];
+    return reply[0] === 'ok';
+  }
+
+  async finish(
+    record: Pick<BatchRecord, 'orgId' | 'id' | 'usageMonth'>,
+    status: Extract<BatchStatus, 'completed' | 'failed' | 'cancelled'>,
+    error: string | null,
+    retentionSeconds: number,
+  ): Promise<boolean> {
+    const reply = (await this.redis.eval(
+      this.scripts.finish,
+      3,
+      keys.batch(record.orgId, record.id),
+      keys.usageMonth(record.orgId, record.usageMonth),
+      keys.activeBatches(record.orgId),
+      status,
+      new Date().toISOString(),
+      error ?? '',
+      // The record outlives the retention by a day, so the retention sweep can still read it.
+      retentionSeconds + 86400,
+      record.id,
+    )) as [string, unknown];
+    if (reply[0] === 'finished') {
+      await this.redis.zadd(
+        keys.batchRetention(),
+        Date.now() + retentionSeconds * 1000,
+        `${record.orgId}/${record.id}`,
+      );
+      return true;
+    }
+    return false;
+  }
+
+  /** Every organization's queued or processing batches, as [orgId, batchId]. */
+  async activeBatches(): Promise<[string, string][]> {
+    const found: [string, string][] = [];
+    let cursor = '0';
+    do {
+      const [next, setKeys] = await this.redis.scan(cursor, 'MATCH', keys.activeBatchesPattern(), 'COUNT', 500);
+      cursor = next;
+      for (const key of setKeys) {
+        const orgId = /\{([^}]*)\}/.exec(key)?.[1];
+        if (!orgId) continue;
+        for (const id of await this.redis.smembers(key)) found.push([orgId, id]);
+      }
+    } while (cursor !== '0');
+    return found;
+  }
+
+  async expiredRetention(now: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(keys.batchRetention(), 0, now, 'LIMIT', 0, limit);
+  }
+
+  async forgetRetention(member: string): Promise<void> {
+    await this.redis.zrem(keys.batchRetention(), member);
+  }
+
+  async delete(orgId: string, id: string): Promise<void> {
+    await this.redis.multi().del(keys.batch(orgId, id)).zrem(keys.batchIndex(orgId), id).exec();
+  }
+
+  async putDirectItems(orgId: string, id: string, ndjson: string, ttlSeconds: number): Promise<void> {
+    await this.redis.set(keys.batchItems(orgId, id), ndjson, 'EX', ttlSeconds);
+  }
+
+  async dropDirectItems(orgId: string, id: string): Promise<void> {
+    await this.redis.del(keys.batchItems(orgId, id));
+  }
+}

@@ -1,0 +1,19 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { ProcessingModule } from './processing/processing.module';
+import { QueueModule } from './queue/queue.module';
+import { RedisModule } from './redis/redis.module';
+import { SchemasModule } from './schemas/schemas.module';
+import { StorageModule } from './storage/storage.module';
+
+/** The worker process: BullMQ consumers only, no HTTP. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [ConfigModule.forRoot(config), RedisModule, StorageModule, SchemasModule, QueueModule, ProcessingModule],
+    };
+  }
+}
