@@ -55,6 +55,9 @@ export async function ingest(open: () => Readable, options: IngestOptions, sink:
     return await ingestOnce(open, options, sink, options.encoding);
   } catch (e) {
     if (!(e instanceof NotUtf8)) throw e;
+    if (options.encoding === 'utf-8') {
+      throw new IngestError('file_parsing_failed', 'The file is not valid UTF-8, but the encoding field says utf-8.');
+    }
     await sink.reset();
     return ingestOnce(open, options, sink, 'windows-1252');
   }

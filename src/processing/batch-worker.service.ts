@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { type Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { closeRedis } from '../redis/redis.module';
 import { BATCH_QUEUE, BATCH_QUEUE_NAME, type BatchJobData, batchJobOptions } from '../queue/batch-queue';
 import { BatchRepository } from '../tokens/batch.repository';
 import { uploadObjects } from '../tokens/upload-record';
@@ -21,6 +22,7 @@ const SWEEP_EVERY_MS = 60_000;
 export class BatchWorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(BatchWorkerService.name);
   private worker?: Worker<BatchJobData>;
+  private connection?: Redis;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -33,8 +35,9 @@ export class BatchWorkerService implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.connection = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null }).on('error', () => undefined);
     this.worker = new Worker<BatchJobData>(BATCH_QUEUE_NAME, (job, token) => this.processor.run(job, token), {
-      connection: new Redis(this.config.redisUrl, { maxRetriesPerRequest: null }),
+      connection: this.connection,
       concurrency: this.config.workerConcurrency,
       lockDuration: this.config.workerLockMs,
       stalledInterval: this.config.workerLockMs,
@@ -54,6 +57,8 @@ export class BatchWorkerService implements OnApplicationBootstrap, OnApplication
     this.processor.stop();
     // close() waits for active jobs; they hand themselves back after the chunk in hand.
     await this.worker?.close();
+    // BullMQ does not close a connection it was handed.
+    if (this.connection) await closeRedis(this.connection);
   }
 
   async sweep(): Promise<void> {

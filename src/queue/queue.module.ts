@@ -2,6 +2,7 @@ import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/comm
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { closeRedis } from '../redis/redis.module';
 import { BATCH_QUEUE, BATCH_QUEUE_NAME } from './batch-queue';
 
 const QUEUE_REDIS = Symbol('QUEUE_REDIS');
@@ -27,7 +28,8 @@ const QUEUE_REDIS = Symbol('QUEUE_REDIS');
     {
       provide: BATCH_QUEUE,
       inject: [QUEUE_REDIS],
-      useFactory: (connection: Redis) => new Queue(BATCH_QUEUE_NAME, { connection }),
+      // Errors are the connection's: the api's own Redis client reports them, and /ready shows them.
+      useFactory: (connection: Redis) => new Queue(BATCH_QUEUE_NAME, { connection }).on('error', () => undefined),
     },
   ],
   exports: [BATCH_QUEUE],
@@ -40,6 +42,6 @@ export class QueueModule implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close().catch(() => undefined);
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 }

@@ -1,5 +1,6 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
+import { once } from 'node:events';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
 export const REDIS = Symbol('REDIS');
@@ -30,16 +31,42 @@ export function createApiRedis(url: string, name: string): Redis {
   return client;
 }
 
+/** How long start-up waits for Redis before serving anyway (requests then get 503 until it answers). */
+const STARTUP_WAIT_MS = 5000;
+
+export async function untilReady(client: Redis, ms: number): Promise<void> {
+  if (client.status === 'ready') return;
+  const timer = new AbortController();
+  const timeout = setTimeout(() => timer.abort(), ms);
+  try {
+    await once(client, 'ready', { signal: timer.signal });
+  } catch {
+    // not ready in time: start anyway, /ready says 503 until it is
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
+/** quit() when connected (clean), disconnect() otherwise (quit would wait for a reconnect). */
+export async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+  else client.disconnect();
+}
+
 @Global()
 @Module({
   providers: [
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
-        config.redisRole === 'worker'
-          ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }).on('error', () => undefined)
-          : createApiRedis(config.redisUrl, 'Redis'),
+      useFactory: async (config: AppConfig) => {
+        const client =
+          config.redisRole === 'worker'
+            ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }).on('error', () => undefined)
+            : createApiRedis(config.redisUrl, 'Redis');
+        await untilReady(client, STARTUP_WAIT_MS);
+        return client;
+      },
     },
   ],
   exports: [REDIS],
@@ -48,6 +75,6 @@ export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 }

@@ -67,8 +67,9 @@ export class MultipartInterceptor implements NestInterceptor {
       const settle = (err?: unknown) => {
         if (settled) return;
         settled = true;
-        if (err) reject(toAppError(err));
-        else resolve();
+        if (!err) return resolve();
+        // Answer only once the spool file of a failed part is gone.
+        void engine.idle().finally(() => reject(toAppError(err)));
       };
       const engine = new SpoolStorageEngine(this.storage.spoolDir(), auth.plan.maxFileBytes, settle);
       const upload = multer({ storage: engine, limits: LIMITS, defParamCharset: 'utf8' }).single(FILE_FIELD);

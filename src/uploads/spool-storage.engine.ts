@@ -28,6 +28,8 @@ export const CLIENT_ABORTED = 'client_aborted';
  * file part in any order, and lets a file that turns out not to be UTF-8 be read again as windows-1252.
  */
 export class SpoolStorageEngine implements StorageEngine {
+  private readonly inFlight = new Set<Promise<void>>();
+
   constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
@@ -64,18 +66,35 @@ export class SpoolStorageEngine implements StorageEngine {
         );
     };
     req.once('close', onClose);
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    this.inFlight.add(finished);
+    void finished.then(() => this.inFlight.delete(finished));
     pipeline(file.stream, meter, createWriteStream(path), (err) => {
       req.off('close', onClose);
       if (err) {
         // Removed before anyone is told, so no answer can be seen while the partial file still exists.
         void rm(path, { force: true }).finally(() => {
+          done();
           this.onFailure(err);
           cb(err);
         });
         return;
       }
+      done();
       cb(null, { path, size, sha256: hash.digest('hex') });
     });
+  }
+
+  /**
+   * Resolves when no file part is being written or cleaned up (a failed request leaves nothing
+   * behind), or after `maxMs` at the latest: an answer is never held hostage by a stuck stream.
+   */
+  async idle(maxMs = 2000): Promise<void> {
+    const deadline = Date.now() + maxMs;
+    while (this.inFlight.size && Date.now() < deadline) {
+      await Promise.race([Promise.all([...this.inFlight]), new Promise((r) => setTimeout(r, deadline - Date.now()))]);
+    }
   }
 
   _removeFile(_req: Request, file: Express.Multer.File, cb: (error: Error | null) => void): void {
