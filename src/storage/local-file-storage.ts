@@ -43,7 +43,8 @@ class LocalWriter implements StorageWriter {
     const chunk = this.pending.join('');
     this.pending = [];
     this.pendingLength = 0;
-    if (!this.stream.write(chunk)) await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    // once() rejects if 'error' comes first, and leaves no listener behind either way.
+    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
     this.check();
   }
 
