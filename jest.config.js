@@ -1,6 +1,6 @@
 /** Unit specs live beside the code; end-to-end specs in test/. Both run against a private redis-server
  * that test/global-setup.js starts on a free port (never the developer's 6379). */
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.check.json', isolatedModules: true }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.check.json' }] };
 module.exports = {
   globalSetup: '<rootDir>/test/global-setup.js',
   globalTeardown: '<rootDir>/test/global-teardown.js',
