@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { BatchesModule } from './batches/batches.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
 import { ProcessingModule } from './processing/processing.module';
 import { QueueModule } from './queue/queue.module';
@@ -24,6 +25,7 @@ export class AppModule {
         UploadsModule,
         BatchesModule,
         HealthModule,
+        DashboardModule,
         // `npm start` runs a worker in the api process, so one machine needs one command.
         ...(config.workerInProcess ? [ProcessingModule] : []),
       ],
