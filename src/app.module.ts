@@ -1,9 +1,15 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { AdminModule } from './admin/admin.module';
 import { BatchesModule } from './batches/batches.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsHttpModule } from './metrics/metrics-http.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { ProcessingModule } from './processing/processing.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
@@ -18,14 +24,20 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config),
+        MetricsModule,
+        LifecycleModule,
         RedisModule,
         StorageModule,
         SchemasModule,
         QueueModule,
+        RateLimitModule,
         UploadsModule,
         BatchesModule,
         HealthModule,
         DashboardModule,
+        MetricsHttpModule,
+        AdminModule.forRoot(config),
         // `npm start` runs a worker in the api process, so one machine needs one command.
         ...(config.workerInProcess ? [ProcessingModule] : []),
       ],

@@ -1,6 +1,10 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
 import { requestIdMiddleware } from './common/request-id';
+import { DrainService } from './lifecycle/drain.service';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { MetricsService } from './metrics/metrics.service';
 import type { AppConfig } from './config/app-config';
 import { AppExceptionFilter } from './errors/app-exception.filter';
 
@@ -10,7 +14,10 @@ export const JSON_BODY_LIMIT = '16mb';
 /** Everything main.ts and the end-to-end tests share, so the tests run the app as it ships. */
 export function configureApp(app: NestExpressApplication, _config: AppConfig): void {
   app.disable('x-powered-by');
+  app.useLogger(app.get(Logger));
   app.use(requestIdMiddleware);
+  app.use(app.get(DrainService).track);
+  app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.useGlobalFilters(new AppExceptionFilter());
   app.enableShutdownHooks();

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { createServer } from 'node:http';
+import { MetricsService } from './metrics/metrics.service';
 import { ConfigError, loadConfig } from './config/app-config';
 import { SchemaLoadError } from './ingest/schema-registry';
 import { WorkerModule } from './worker.module';
@@ -9,6 +11,19 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ ...config, redisRole: 'worker' }));
   // SIGTERM: stop taking jobs, finish the chunk in hand, hand the job back, exit.
   app.enableShutdownHooks();
+  if (config.workerMetricsPort) {
+    // A worker has no HTTP api; its own counters (items processed, Redis errors) are scraped here.
+    const metrics = app.get(MetricsService);
+    const server = createServer((req, res) => {
+      if (req.url !== '/metrics') return void res.writeHead(404).end();
+      metrics.render().then(
+        (text) => res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    });
+    server.listen(config.workerMetricsPort);
+    process.once('SIGTERM', () => server.close());
+  }
   new Logger('batchgate').log(
     `worker started (processor ${config.processor}, concurrency ${config.workerConcurrency})`,
   );

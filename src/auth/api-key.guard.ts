@@ -29,7 +29,11 @@ export class ApiKeyGuard implements CanActivate {
     // Compare digests in constant time so key prefixes cannot be probed by timing.
     const found = this.keys.find((k) => timingSafeEqual(k.digest, given));
     if (!found) throw new AppError('unauthorized', 'Unknown API key.');
-    const auth: AuthContext = { orgId: found.orgId, plan: this.config.plans[found.plan] };
+    const auth: AuthContext = {
+      orgId: found.orgId,
+      plan: this.config.plans[found.plan],
+      keyId: found.digest.toString('base64url').slice(0, 22),
+    };
     setAuth(req, auth);
     return true;
   }

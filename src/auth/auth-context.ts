@@ -5,6 +5,8 @@ import type { Plan } from '../plans/plans';
 export interface AuthContext {
   orgId: string;
   plan: Plan;
+  /** A digest of the API key (never the key): what rate limits are counted by. */
+  keyId: string;
 }
 
 const KEY = Symbol('auth');

@@ -24,6 +24,7 @@ import {
 import type { Response } from 'express';
 import { Readable } from 'node:stream';
 import { ApiKeyGuard } from '../auth/api-key.guard';
+import { PlanThrottlerGuard } from '../rate-limit/plan-throttler.guard';
 import { Auth, type AuthContext } from '../auth/auth-context';
 import { intQuery } from '../common/query';
 import { AppError } from '../errors/app-error';
@@ -33,7 +34,7 @@ import { BatchService } from './batch.service';
 @ApiTags('batches')
 @ApiBearerAuth()
 @Controller('v1')
-@UseGuards(ApiKeyGuard)
+@UseGuards(ApiKeyGuard, PlanThrottlerGuard)
 export class BatchController {
   constructor(private readonly batches: BatchService) {}
 

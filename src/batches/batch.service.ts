@@ -9,6 +9,7 @@ import { msg } from '../ingest/messages';
 import { RowValidator } from '../ingest/row-validator';
 import { SchemaRegistry } from '../ingest/schema-registry';
 import type { RowError } from '../ingest/types';
+import { MetricsService } from '../metrics/metrics.service';
 import { BatchDataStore } from '../processing/batch-data.store';
 import { retentionSeconds } from '../processing/batch.processor';
 import { BATCH_QUEUE, type BatchJobData, batchJobOptions } from '../queue/batch-queue';
@@ -41,6 +42,7 @@ export class BatchService {
     private readonly schemas: SchemaRegistry,
     private readonly idempotency: IdempotencyService,
     private readonly data: BatchDataStore,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** POST /v1/batch, with the Idempotency-Key protocol around it. */
@@ -95,6 +97,9 @@ export class BatchService {
     if (req.items) {
       const direct = this.validateItems(req.items, req.schema);
       itemCount = direct.itemCount;
+      this.metrics.rowsValidated.inc({ result: 'valid' }, direct.itemCount);
+      this.metrics.rowsValidated.inc({ result: 'rejected' }, direct.errors.total);
+      for (const { code, count } of direct.errors.errorSummary()) this.metrics.rowsRejected.inc({ code }, count);
       rows = { validationErrors: direct.errors.listed, validationErrorCount: direct.errors.total };
       if (!req.dryRun)
         await this.batches.putDirectItems(auth.orgId, id, direct.ndjson, retentionSeconds(this.config) + 86400);
@@ -112,8 +117,19 @@ export class BatchService {
     if (reply.kind !== 'ok' && req.items && !req.dryRun) await this.batches.dropDirectItems(auth.orgId, id);
 
     if (req.dryRun) return this.dryRunVerdict(auth, req, reply, rows);
-    if (reply.kind === 'missing') await this.explainMissing(auth, req.fileId!);
-    const count = this.accept(req, reply);
+    let count: number;
+    try {
+      if (reply.kind === 'missing') await this.explainMissing(auth, req.fileId!);
+      count = this.accept(req, reply);
+    } catch (e) {
+      if (req.fileId !== undefined && e instanceof AppError) {
+        const outcome = e.code === 'quota_exceeded' ? `quota_${String(e.details?.limit)}` : e.code;
+        this.metrics.tokenConsumptions.inc({ outcome });
+      }
+      throw e;
+    }
+    if (req.fileId !== undefined) this.metrics.tokenConsumptions.inc({ outcome: 'consumed' });
+    this.metrics.batches.inc({ status: 'queued' });
     try {
       await this.queue.add('batch', { orgId: auth.orgId, batchId: id }, batchJobOptions(id));
     } catch (e) {

@@ -34,6 +34,15 @@ export interface AppConfig {
   webhookAttempts: number;
   webhookRetryDelayMs: number;
   maxRecordBytes: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Bull Board at /admin/queues is served only when set. */
+  adminToken?: string;
+  /** SIGTERM: how long in-flight requests (uploads) may take to finish before connections are cut. */
+  shutdownGraceMs: number;
+  /** SIGTERM: how long /ready says 503 while still serving, so load balancers stop sending first. */
+  shutdownDelayMs: number;
+  /** A worker process serves its own /metrics on this port when set. */
+  workerMetricsPort?: number;
 }
 
 /** One clear line naming the variable; main.ts prints it and exits non-zero. */
@@ -63,6 +72,13 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, def: T, a
     throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
   }
   return raw as T;
+}
+
+function adminToken(env: NodeJS.ProcessEnv): string | undefined {
+  const token = env.ADMIN_TOKEN?.trim();
+  if (!token) return undefined;
+  if (token.length < 12) throw new ConfigError('ADMIN_TOKEN must have at least 12 characters');
+  return token;
 }
 
 /** The environment, read and checked once. Nothing else reads process.env. */
@@ -146,5 +162,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookAttempts: int(env, 'WEBHOOK_ATTEMPTS', 5, 1, 20),
     webhookRetryDelayMs: int(env, 'WEBHOOK_RETRY_DELAY_MS', 500, 0, 60_000),
     maxRecordBytes: int(env, 'MAX_RECORD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    adminToken: adminToken(env),
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
+    shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    workerMetricsPort: env.WORKER_METRICS_PORT ? int(env, 'WORKER_METRICS_PORT', 0, 1, 65535) : undefined,
   };
 }

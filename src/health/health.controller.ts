@@ -2,6 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { AppError } from '../errors/app-error';
+import { DrainService } from '../lifecycle/drain.service';
 import { REDIS } from '../redis/redis.module';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
 
@@ -15,6 +16,7 @@ export class HealthController {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
+    private readonly drain: DrainService,
   ) {}
 
   @Get('health')
@@ -26,6 +28,9 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: 200 when Redis and storage answer, else 503 naming the one that failed' })
   async ready() {
+    if (this.drain.draining) {
+      throw new AppError('not_ready', 'Not ready: shutting down', { checks: { draining: true } }, undefined, 5);
+    }
     const [redis, storage] = await Promise.all([
       within(this.redis.ping(), 1000).then(
         () => 'up' as const,

@@ -1,4 +1,5 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bull-shared';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -31,8 +32,10 @@ const QUEUE_REDIS = Symbol('QUEUE_REDIS');
       // Errors are the connection's: the api's own Redis client reports them, and /ready shows them.
       useFactory: (connection: Redis) => new Queue(BATCH_QUEUE_NAME, { connection }).on('error', () => undefined),
     },
+    // The name under which Nest integrations (Bull Board's forFeature) look the queue up.
+    { provide: getQueueToken(BATCH_QUEUE_NAME), useExisting: BATCH_QUEUE },
   ],
-  exports: [BATCH_QUEUE],
+  exports: [BATCH_QUEUE, getQueueToken(BATCH_QUEUE_NAME)],
 })
 export class QueueModule implements OnApplicationShutdown {
   constructor(

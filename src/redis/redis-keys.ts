@@ -30,6 +30,8 @@ export const keys = {
   batchResults: (orgId: string, batchId: string) => `${org(orgId)}:results:${batchId}`,
   /** Pattern matching every organization's active-batches set (for the worker's start-up sweep). */
   activeBatchesPattern: () => `${PREFIX}:{*}:active`,
+  /** Rate-limit counter of one API key (by digest), shared by every api process. */
+  rateLimit: (keyId: string, throttler: string) => `${PREFIX}:ratelimit:${throttler}:${keyId}`,
   /** Global sorted set `orgId/batchId` by retention end (ms): whose stored items and results to delete. */
   batchRetention: () => `${PREFIX}:batch-retention`,
 };

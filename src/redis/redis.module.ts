@@ -2,6 +2,7 @@ import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nes
 import Redis from 'ioredis';
 import { once } from 'node:events';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 
 export const REDIS = Symbol('REDIS');
 
@@ -9,7 +10,7 @@ export const REDIS = Symbol('REDIS');
  * The api's connection fails fast: no offline queue, one retry, short timeouts, so a request
  * meets a 503 at once when Redis is down instead of hanging. It reconnects in the background.
  */
-export function createApiRedis(url: string, name: string): Redis {
+export function createApiRedis(url: string, name: string, metrics?: MetricsService): Redis {
   const logger = new Logger(name);
   const client = new Redis(url, {
     enableOfflineQueue: false,
@@ -21,6 +22,7 @@ export function createApiRedis(url: string, name: string): Redis {
   });
   let down = false;
   client.on('error', (e: Error) => {
+    metrics?.redisErrors.inc({ connection: name });
     if (!down) logger.warn(`Redis unavailable: ${e.message}`);
     down = true;
   });
@@ -58,12 +60,14 @@ export async function closeRedis(client: Redis): Promise<void> {
   providers: [
     {
       provide: REDIS,
-      inject: [APP_CONFIG],
-      useFactory: async (config: AppConfig) => {
+      inject: [APP_CONFIG, MetricsService],
+      useFactory: async (config: AppConfig, metrics: MetricsService) => {
         const client =
           config.redisRole === 'worker'
-            ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }).on('error', () => undefined)
-            : createApiRedis(config.redisUrl, 'Redis');
+            ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }).on('error', () =>
+                metrics.redisErrors.inc({ connection: 'worker' }),
+              )
+            : createApiRedis(config.redisUrl, 'api', metrics);
         await untilReady(client, STARTUP_WAIT_MS);
         return client;
       },

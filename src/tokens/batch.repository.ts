@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.module';
 import { keys } from '../redis/redis-keys';
 import { type BatchRecord, type BatchStatus, fromHash, initialFields } from './batch-record';
@@ -36,7 +37,10 @@ export class BatchRepository {
     start: lua('start-batch'),
   };
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly metrics: MetricsService,
+  ) {}
 
   async create(args: CreateArgs): Promise<CreateReply> {
     const { record: r } = args;
@@ -136,8 +140,11 @@ export class BatchRepository {
       counts.processed,
       counts.succeeded,
       counts.failed,
-    )) as [string, string];
-    return reply[0] === 'ok';
+    )) as [string, string, string?, string?, string?];
+    if (reply[0] !== 'ok') return false;
+    this.metrics.itemsProcessed.inc({ status: 'succeeded' }, counts.succeeded - Number(reply[3]));
+    this.metrics.itemsProcessed.inc({ status: 'failed' }, counts.failed - Number(reply[4]));
+    return true;
   }
 
   async finish(
@@ -160,6 +167,7 @@ export class BatchRepository {
       record.id,
     )) as [string, unknown];
     if (reply[0] === 'finished') {
+      this.metrics.batches.inc({ status });
       await this.redis.zadd(
         keys.batchRetention(),
         Date.now() + retentionSeconds * 1000,

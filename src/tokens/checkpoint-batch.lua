@@ -10,12 +10,13 @@
   ARGV[3] succeededCount after it
   ARGV[4] failedCount after it
 
-  Returns: {'ok', status} or {'stale', status}
+  Returns: {'ok', status, previousProcessed, previousSucceeded, previousFailed} or {'stale', status}
 ]]
 local nextChunk = tonumber(redis.call('HGET', KEYS[1], 'nextChunk') or '0')
 local status = redis.call('HGET', KEYS[1], 'status')
 if tonumber(ARGV[1]) ~= nextChunk then
   return {'stale', status or 'missing'}
 end
+local before = redis.call('HMGET', KEYS[1], 'processedCount', 'succeededCount', 'failedCount')
 redis.call('HSET', KEYS[1], 'nextChunk', tostring(nextChunk + 1), 'processedCount', ARGV[2], 'succeededCount', ARGV[3], 'failedCount', ARGV[4])
-return {'ok', status}
+return {'ok', status, before[1] or '0', before[2] or '0', before[3] or '0'}

@@ -23,6 +23,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ApiKeyGuard } from '../auth/api-key.guard';
+import { PlanThrottlerGuard } from '../rate-limit/plan-throttler.guard';
 import { Auth, type AuthContext } from '../auth/auth-context';
 import { intQuery } from '../common/query';
 import { AppError } from '../errors/app-error';
@@ -35,7 +36,7 @@ import { UploadService } from './upload.service';
 @ApiTags('uploads')
 @ApiBearerAuth()
 @Controller('v1/batch/upload')
-@UseGuards(ApiKeyGuard)
+@UseGuards(ApiKeyGuard, PlanThrottlerGuard)
 export class UploadController {
   constructor(
     private readonly uploads: UploadService,

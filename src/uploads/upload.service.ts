@@ -10,6 +10,7 @@ import { type EncodingName, normalizeEncoding } from '../ingest/detect';
 import { ingest } from '../ingest/ingest';
 import { SchemaRegistry } from '../ingest/schema-registry';
 import { FORMATS, type Format, IngestError, type RowError } from '../ingest/types';
+import { MetricsService } from '../metrics/metrics.service';
 import { FILE_STORAGE, type FileStorage, type StorageWriter } from '../storage/file-storage';
 import { FileTokenRepository } from '../tokens/file-token.repository';
 import { type UploadLookup, type UploadRecord, uploadObjects } from '../tokens/upload-record';
@@ -81,6 +82,7 @@ export class UploadService {
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
     private readonly schemas: SchemaRegistry,
     private readonly tokens: FileTokenRepository,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Parses and validates the spooled file, stores its items, and issues the single-use fileId (written last). */
@@ -173,14 +175,26 @@ export class UploadService {
       };
       await this.tokens.save(record, this.config.fileTtlSeconds);
       stored = true;
+      this.count(record);
       return toUploadResponse(record);
     } catch (e) {
-      if (e instanceof IngestError) throw ingestErrorToAppError(e);
+      if (e instanceof IngestError) {
+        this.metrics.uploads.inc({ format: options.format ?? 'unknown', outcome: e.code });
+        throw ingestErrorToAppError(e);
+      }
       throw e;
     } finally {
       if (!stored)
         await sink.abort().catch((e: Error) => this.logger.warn(`cleanup of ${fileId} failed: ${e.message}`));
     }
+  }
+
+  private count(record: UploadRecord): void {
+    this.metrics.uploads.inc({ format: record.format, outcome: 'accepted' });
+    this.metrics.uploadBytes.inc({ format: record.format }, record.sizeBytes);
+    this.metrics.rowsValidated.inc({ result: 'valid' }, record.itemCount);
+    this.metrics.rowsValidated.inc({ result: 'rejected' }, record.validationErrorCount);
+    for (const { code, count } of record.errorSummary) this.metrics.rowsRejected.inc({ code }, count);
   }
 
   /** The upload, or the API.md error for a consumed/expired/discarded/unknown id. */

@@ -37,9 +37,10 @@ export function testRedisUrl(): string {
  * The real app, configured from environment variables as in production, listening on a random
  * port. Organizations get fresh random names, so tests never see each other's data.
  */
-export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startApp(env: Record<string, string> = {}, opts: { tag?: string } = {}): Promise<TestApp> {
   const storageDir = await mkdtemp(join(tmpdir(), 'batchgate-e2e-'));
-  const tag = randomBytes(4).toString('hex');
+  // Two instances started with the same tag share keys and organizations (one service, two processes).
+  const tag = opts.tag ?? randomBytes(4).toString('hex');
   const orgs = { pro: `pro-${tag}`, free: `free-${tag}`, enterprise: `ent-${tag}`, other: `other-${tag}` };
   const keys: TestKeys = {
     pro: `key-pro-${tag}`,
@@ -48,6 +49,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     other: `key-other-${tag}`,
   };
   const config = loadConfig({
+    LOG_LEVEL: process.env.BATCHGATE_TEST_LOGS ? 'info' : 'silent',
     REDIS_URL: testRedisUrl(),
     STORAGE_DIR: storageDir,
     API_KEYS: [
