@@ -28,6 +28,7 @@ import { PlanThrottlerGuard } from '../rate-limit/plan-throttler.guard';
 import { Auth, type AuthContext } from '../auth/auth-context';
 import { intQuery } from '../common/query';
 import { AppError } from '../errors/app-error';
+import { formatBytes } from '../ingest/messages';
 import { BATCH_STATUSES, type BatchStatus } from '../tokens/batch-record';
 import { BatchService } from './batch.service';
 
@@ -73,6 +74,16 @@ export class BatchController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
+    const declared = Number(res.req.header('content-length'));
+    if (Number.isFinite(declared) && declared > auth.plan.maxFileBytes) {
+      throw new AppError(
+        'payload_too_large',
+        `Request body exceeds maximum of ${formatBytes(auth.plan.maxFileBytes)}`,
+        {
+          maxBytes: auth.plan.maxFileBytes,
+        },
+      );
+    }
     const result = await this.batches.create(auth, body, idempotencyKey);
     res.status(result.status);
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');

@@ -30,21 +30,22 @@ export interface BatchRecord {
   nextChunk: number;
 }
 
-export interface BatchView {
-  id: string;
-  name: string | null;
-  status: BatchStatus;
-  itemCount: number;
-  processedCount: number;
-  succeededCount: number;
-  failedCount: number;
-  source: { type: 'file'; fileId: string; originalFileName: string | null } | { type: 'items' };
-  metadata: Record<string, string> | null;
-  createdAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  error: string | null;
-}
+/** API.md's batch body. */
+export type BatchView = Pick<
+  BatchRecord,
+  | 'id'
+  | 'name'
+  | 'status'
+  | 'itemCount'
+  | 'processedCount'
+  | 'succeededCount'
+  | 'failedCount'
+  | 'metadata'
+  | 'createdAt'
+  | 'startedAt'
+  | 'completedAt'
+  | 'error'
+> & { source: { type: 'file'; fileId: string; originalFileName: string | null } | { type: 'items' } };
 
 export function toBatchView(b: BatchRecord): BatchView {
   return {

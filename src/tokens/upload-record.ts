@@ -1,25 +1,16 @@
-import type { ErrorSummaryEntry, Format, ParsingInfo, RowError } from '../ingest/types';
+import type { IngestSummary } from '../ingest/types';
 
 /** What Redis keeps about an upload: API.md's upload body plus what the service needs internally. */
-export interface UploadRecord {
+export type UploadRecord = Omit<IngestSummary, 'decompressedBytes'> & {
   fileId: string;
   orgId: string;
   originalFileName: string;
-  format: Format;
   schema: string;
-  itemCount: number;
-  validationErrorCount: number;
-  validationErrors: RowError[];
-  validationErrorsTruncated: boolean;
-  errorSummary: ErrorSummaryEntry[];
-  parsing: ParsingInfo;
   sizeBytes: number;
   sha256: string;
   createdAt: string;
   expiresAt: string;
-  /** Columns of the rejected-rows CSV download. */
-  errorColumns: string[];
-}
+};
 
 export type UploadLookup =
   | { state: 'available'; record: UploadRecord }
