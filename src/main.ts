@@ -11,6 +11,8 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     bufferLogs: true,
+    // Start-up errors reach the catch below, which prints one line instead of a stack.
+    abortOnError: false,
   });
   configureApp(app, config);
   await app.listen(config.port);

@@ -8,7 +8,9 @@ import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ ...config, redisRole: 'worker' }));
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ ...config, redisRole: 'worker' }), {
+    abortOnError: false,
+  });
   // SIGTERM: stop taking jobs, finish the chunk in hand, hand the job back, exit.
   app.enableShutdownHooks();
   if (config.workerMetricsPort) {
