@@ -41,6 +41,8 @@ export interface AppConfig {
   shutdownGraceMs: number;
   /** SIGTERM: how long /ready says 503 while still serving, so load balancers stop sending first. */
   shutdownDelayMs: number;
+  /** BullMQ key prefix: deployments (and test runs) sharing one Redis keep their queues apart. */
+  queuePrefix: string;
   /** A worker process serves its own /metrics on this port when set. */
   workerMetricsPort?: number;
 }
@@ -72,6 +74,13 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, def: T, a
     throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
   }
   return raw as T;
+}
+
+function queuePrefix(env: NodeJS.ProcessEnv): string {
+  const prefix = env.QUEUE_PREFIX?.trim() || 'bull';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix))
+    throw new ConfigError(`QUEUE_PREFIX must use letters, digits, '_' or '-', got "${prefix}"`);
+  return prefix;
 }
 
 function adminToken(env: NodeJS.ProcessEnv): string | undefined {
@@ -166,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     adminToken: adminToken(env),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
     shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    queuePrefix: queuePrefix(env),
     workerMetricsPort: env.WORKER_METRICS_PORT ? int(env, 'WORKER_METRICS_PORT', 0, 1, 65535) : undefined,
   };
 }

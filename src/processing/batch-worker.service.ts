@@ -38,6 +38,7 @@ export class BatchWorkerService implements OnApplicationBootstrap, OnApplication
     this.connection = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null }).on('error', () => undefined);
     this.worker = new Worker<BatchJobData>(BATCH_QUEUE_NAME, (job, token) => this.processor.run(job, token), {
       connection: this.connection,
+      prefix: this.config.queuePrefix,
       concurrency: this.config.workerConcurrency,
       lockDuration: this.config.workerLockMs,
       stalledInterval: this.config.workerLockMs,

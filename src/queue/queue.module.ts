@@ -28,9 +28,10 @@ const QUEUE_REDIS = Symbol('QUEUE_REDIS');
     },
     {
       provide: BATCH_QUEUE,
-      inject: [QUEUE_REDIS],
+      inject: [QUEUE_REDIS, APP_CONFIG],
       // Errors are the connection's: the api's own Redis client reports them, and /ready shows them.
-      useFactory: (connection: Redis) => new Queue(BATCH_QUEUE_NAME, { connection }).on('error', () => undefined),
+      useFactory: (connection: Redis, config: AppConfig) =>
+        new Queue(BATCH_QUEUE_NAME, { connection, prefix: config.queuePrefix }).on('error', () => undefined),
     },
     // The name under which Nest integrations (Bull Board's forFeature) look the queue up.
     { provide: getQueueToken(BATCH_QUEUE_NAME), useExisting: BATCH_QUEUE },

@@ -50,6 +50,8 @@ export async function startApp(env: Record<string, string> = {}, opts: { tag?: s
   };
   const config = loadConfig({
     LOG_LEVEL: process.env.BATCHGATE_TEST_LOGS ? 'info' : 'silent',
+    // A queue of its own per test app (as bullmq's tests do), so no test's worker takes another's jobs.
+    QUEUE_PREFIX: `bgtest-${tag}`,
     REDIS_URL: testRedisUrl(),
     STORAGE_DIR: storageDir,
     API_KEYS: [
