@@ -44,6 +44,13 @@ export default defineConfig(
     },
   },
   {
+    // The dashboard's own script runs in the browser, as a classic script (no bundler).
+    files: ['src/dashboard/public/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { ecmaVersion: 2022, sourceType: 'script', globals: globals.browser },
+    rules: { eqeqeq: 'error' },
+  },
+  {
     files: ['scripts/**/*.js', 'test/*.js', 'bench/**/*.js', '*.js'],
     extends: [js.configs.recommended],
     languageOptions: {

@@ -1,0 +1,366 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Download, type Page } from 'playwright-core';
+import { api, startApp, type TestApp } from './support/app';
+
+/**
+ * The dashboard in a real browser (issue 4): Debian's Chromium driven by playwright-core, against
+ * the real app, its in-process worker and the private test Redis. No browser is ever downloaded.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, 'artifacts');
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(
+    `SKIPPED the dashboard browser test: ${CHROMIUM} does not exist (install it with "apt-get install -y chromium").`,
+  );
+}
+const maybe = hasChromium ? describe : describe.skip;
+// Chromium start-up, and a batch followed to the end, outlast jest's default 5 s.
+jest.setTimeout(90000);
+
+/** Records 1..500; records 4, 8, ..., 400 have no content (100 rows), 401..430 an externalId too long (30). */
+const RECORDS = 500;
+const emptyContent = (i: number) => i % 4 === 0 && i <= 400;
+const longId = (i: number) => i > 400 && i <= 430;
+
+function claimsCsv(): string {
+  let out = 'content,externalId\n';
+  for (let i = 1; i <= RECORDS; i++) {
+    // A formula-looking cell on a rejected row, to see it neutralised in the download.
+    const id = longId(i) ? 'x'.repeat(300) : i === 12 ? '=1+2' : String(i);
+    out += `${emptyContent(i) ? '' : `item ${i}`},${id}\n`;
+  }
+  return out;
+}
+
+/** Spreadsheet row numbers of the bad records: the header is row 1, so record i is row i + 1. */
+const badRows = Array.from({ length: RECORDS }, (_, k) => k + 1)
+  .filter((i) => emptyContent(i) || longId(i))
+  .map((i) => i + 1);
+
+/** A GET with the path sent exactly as written (fetch would resolve `..` segments first). */
+function rawGet(
+  url: string,
+  path: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    const req = httpRequest({ hostname, port, path, method: 'GET' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('dashboard routes (no browser needed)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('serves the page and its assets without a key, with their types, a strict CSP and nosniff', async () => {
+    for (const [path, type] of [
+      ['/dashboard', 'text/html'],
+      ['/dashboard/', 'text/html'],
+      ['/dashboard/dashboard.js', 'text/javascript'],
+      ['/dashboard/dashboard.css', 'text/css'],
+      ['/dashboard/favicon.svg', 'image/svg+xml'],
+    ]) {
+      const res = await rawGet(t.url, path);
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+      expect(res.headers['content-type']).toContain(type);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-security-policy']).toMatch(/^default-src 'self';/);
+      expect(res.headers['content-security-policy']).not.toMatch(/unsafe-(inline|eval)/);
+    }
+    const html = (await rawGet(t.url, '/dashboard')).body;
+    // No inline script or style, nothing from another origin.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/\sstyle=|<style/);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+
+  it('answers 404 for anything but its own files, however the path is spelt', async () => {
+    for (const path of [
+      '/dashboard/nope.js',
+      '/dashboard/../package.json',
+      '/dashboard/..%2Fdashboard.controller.ts',
+      '/dashboard/..%2f..%2f..%2fpackage.json',
+      '/dashboard/%2e%2e%2fapp.module.ts',
+      '/dashboard/..%5c..%5cpackage.json',
+      '/dashboard/dashboard.controller.ts',
+      '/dashboard/public%2Findex.html',
+      '/dashboard/.env',
+      '/dashboard/index.html%00.js',
+    ]) {
+      const res = await rawGet(t.url, path);
+      expect({ path, status: res.status }).toEqual({ path, status: 404 });
+      expect(JSON.parse(res.body).error.code).toBe('not_found');
+    }
+  });
+});
+
+maybe('dashboard in a real browser', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const requested: string[] = [];
+  const problems: string[] = [];
+
+  const byTestId = (id: string) => page.getByTestId(id);
+  const rowNumbers = async () =>
+    (await byTestId('warning-row-number').allTextContents()).map((s) => Number(/^\d+/.exec(s.trim())?.[0]));
+  const shot = async (name: string) => {
+    // From the top, so the sticky status bar sits where a person first sees it.
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+  };
+  /** Waits until the pager's text matches: it is written after the page's rows, so they are in place. */
+  const rangeShows = (text: RegExp) => byTestId('warnings-range').filter({ hasText: text }).waitFor();
+  const readDownload = async (d: Download) => readFile(await d.path(), 'utf8');
+
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    t = await startApp({ WORKER_IN_PROCESS: 'true' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on('request', (r) => requested.push(r.url()));
+    // CSP violations and script errors show up here.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(String(e)));
+  }, 60000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('serves the page with a strict CSP and asks for the key, refusing a wrong one in a sentence', async () => {
+    const res = await page.goto(`${t.url}/dashboard`);
+    expect(res?.status()).toBe(200);
+    const headers = res!.headers();
+    expect(headers['content-security-policy']).toContain("default-src 'self'");
+    expect(headers['content-security-policy']).not.toContain('unsafe-inline');
+    expect(headers['x-content-type-options']).toBe('nosniff');
+
+    await byTestId('key-input').fill('not-a-key-at-all');
+    await byTestId('key-submit').click();
+    await expect(byTestId('error').textContent()).resolves.toContain('This API key was not accepted');
+    await expect(byTestId('key-section').isVisible()).resolves.toBe(true);
+
+    await byTestId('key-input').fill(t.keys.pro);
+    await byTestId('key-input').press('Enter');
+    await byTestId('upload-section').waitFor();
+    await expect(byTestId('error-wrap').isHidden()).resolves.toBe(true);
+  });
+
+  it('explains a refused file in a sentence (415)', async () => {
+    await byTestId('file-input').setInputFiles({
+      name: 'photo.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('89504e470d0a1a0a0000000d4948445200000001', 'hex'),
+    });
+    await byTestId('error').waitFor();
+    const text = await byTestId('error').textContent();
+    expect(text).toContain('The upload failed.');
+    expect(text).toContain('This kind of file cannot be read. Upload a CSV, JSON or NDJSON file');
+    expect(text).toContain('batchgate said:');
+  });
+
+  it('uploads a file with 130 bad rows and shows the summary and the warnings with spreadsheet row numbers', async () => {
+    await byTestId('file-input').setInputFiles({
+      name: 'claims.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(claimsCsv()),
+    });
+    await byTestId('summary').waitFor();
+    await expect(byTestId('error-wrap').isHidden()).resolves.toBe(true);
+    expect(await byTestId('summary-accepted').textContent()).toBe('370');
+    expect(await byTestId('summary-skipped').textContent()).toBe('130');
+    expect(await byTestId('summary-format').textContent()).toContain('CSV');
+    expect(await byTestId('summary-encoding').textContent()).toContain('utf-8');
+    expect(await byTestId('summary-delimiter').textContent()).toContain('comma');
+    expect(await byTestId('summary-header').locator('li').allTextContents()).toEqual(['content', 'externalId']);
+    expect(await byTestId('summary-expiry').textContent()).toMatch(/^in (\d+ h )?\d+ min/);
+    expect(await byTestId('status').textContent()).toContain('370 items accepted, 130 rows skipped');
+
+    await rangeShows(/^Warnings 1–50 /);
+    expect(badRows).toHaveLength(130);
+    expect(await rowNumbers()).toEqual(badRows.slice(0, 50));
+    expect(badRows.slice(0, 3)).toEqual([5, 9, 13]);
+    expect(await byTestId('warnings-range').textContent()).toBe('Warnings 1–50 of 130');
+    const first = byTestId('warning-row').first().locator('td');
+    expect(await first.allTextContents()).toEqual(['5', 'content', 'required', 'Content is empty, row skipped']);
+    await expect(byTestId('warnings-prev').isDisabled()).resolves.toBe(true);
+    await shot('dashboard-1-upload-warnings.png');
+  });
+
+  it('pages through the full warning list', async () => {
+    await byTestId('warnings-next').click();
+    await rangeShows(/^Warnings 51/);
+    expect(await rowNumbers()).toEqual(badRows.slice(50, 100));
+    await byTestId('warnings-next').click();
+    await rangeShows(/^Warnings 101/);
+    expect(await rowNumbers()).toEqual(badRows.slice(100, 130));
+    expect(await byTestId('warnings-range').textContent()).toBe('Warnings 101–130 of 130');
+    await expect(byTestId('warnings-next').isDisabled()).resolves.toBe(true);
+    // The last page holds the long externalIds, rows 402..431.
+    expect((await rowNumbers()).slice(-30)).toEqual(Array.from({ length: 30 }, (_, k) => 402 + k));
+    await byTestId('warnings-prev').click();
+    await rangeShows(/^Warnings 51/);
+  });
+
+  it('filters by column and by rule, with the counts of errorSummary', async () => {
+    const columnOptions = await byTestId('filter-column').locator('option').allTextContents();
+    expect(columnOptions).toEqual(['All columns (130)', 'content (100)', 'externalId (30)']);
+    expect(await byTestId('filter-rule').locator('option').allTextContents()).toEqual([
+      'All rules (130)',
+      'required (100)',
+      'maxLength (30)',
+    ]);
+
+    await byTestId('filter-column').selectOption({ label: 'externalId (30)' });
+    await rangeShows(/matching/);
+    expect(await byTestId('warnings-range').textContent()).toBe('Warnings 1–30 of 30 matching');
+    expect(await rowNumbers()).toEqual(Array.from({ length: 30 }, (_, k) => 402 + k));
+    expect(new Set(await byTestId('warning-row').locator('td:nth-child(3)').allTextContents())).toEqual(
+      new Set(['maxLength']),
+    );
+
+    // Column externalId and rule required: nothing has both.
+    await byTestId('filter-rule').selectOption({ label: 'required (100)' });
+    await rangeShows(/^No warnings/);
+    expect(await byTestId('warning-row').count()).toBe(0);
+
+    await byTestId('filter-column').selectOption({ label: 'All columns (130)' });
+    await rangeShows(/of 100 matching$/);
+    expect(await byTestId('warnings-range').textContent()).toBe('Warnings 1–50 of 100 matching');
+    await byTestId('warnings-next').click();
+    await rangeShows(/^Warnings 51/);
+    expect(await rowNumbers()).toEqual(badRows.slice(50, 100));
+    await expect(byTestId('warnings-next').isDisabled()).resolves.toBe(true);
+  });
+
+  it('downloads the rejected rows as the fixable CSV', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), byTestId('download-errors').click()]);
+    expect(download.suggestedFilename()).toBe('claims-rejected-rows.csv');
+    const lines = (await readDownload(download)).trim().split(/\r?\n/);
+    expect(lines[0]).toBe('content,externalId,_row,_field,_code,_error');
+    expect(lines).toHaveLength(131);
+    expect(lines[1]).toBe(',4,5,content,required,"Content is empty, row skipped"');
+    expect(lines).toContain(`,'=1+2,13,content,required,"Content is empty, row skipped"`);
+  });
+
+  it('previews the first accepted items', async () => {
+    await byTestId('preview-row').nth(19).waitFor();
+    expect(await byTestId('preview-table').locator('thead th').allTextContents()).toEqual([
+      'Row',
+      'content',
+      'externalId',
+    ]);
+    expect(await byTestId('preview-row').first().locator('td').allTextContents()).toEqual(['2', 'item 1', '1']);
+    // Record 4 (row 5) was skipped, so the fourth preview row is record 5, row 6.
+    expect(await byTestId('preview-row').nth(3).locator('td').first().textContent()).toBe('6');
+  });
+
+  it('runs a dry run that shows the quota, creating nothing', async () => {
+    await expect(byTestId('create-batch').isDisabled()).resolves.toBe(true);
+    await byTestId('batch-name').fill('dashboard e2e');
+    await byTestId('dry-run').click();
+    await byTestId('dry-run-result').waitFor();
+    expect(await byTestId('dry-run-verdict').textContent()).toContain('This batch would process 370 items');
+    expect(await byTestId('quota-would-use').textContent()).toBe('370');
+    expect(await byTestId('quota-remaining').textContent()).toBe((1_000_000 - 370).toLocaleString('en-US'));
+    await expect(byTestId('create-batch').isEnabled()).resolves.toBe(true);
+    const list = await api(t, t.keys.pro, 'GET', '/v1/batches');
+    expect(list.body.meta.total).toBe(0);
+    await shot('dashboard-2-preview-dry-run.png');
+  });
+
+  it('creates the batch, follows it to completion and offers the results', async () => {
+    await byTestId('create-batch').click();
+    await byTestId('batch').waitFor();
+    await page.locator('[data-testid="batch-status"][data-status="completed"]').waitFor({ timeout: 30000 });
+    expect(await byTestId('batch-status').textContent()).toBe('Completed');
+    expect(await byTestId('batch-progress').getAttribute('value')).toBe('100');
+    expect(await byTestId('batch-progress-label').textContent()).toBe('Processed 370 of 370 items (100 %)');
+    expect(await byTestId('batch-counts').textContent()).toBe('370 succeeded, 0 failed');
+    await byTestId('status')
+      .filter({ hasText: /^Batch completed: 370 of 370 items processed/ })
+      .waitFor();
+
+    const [download] = await Promise.all([page.waitForEvent('download'), byTestId('download-results').click()]);
+    const results = (await readDownload(download))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(results).toHaveLength(370);
+    expect(results[0]).toEqual({ row: 2, status: 'succeeded', output: { content: 'item 1', externalId: '1' } });
+  });
+
+  it('lists the batch among the recent batches with its status', async () => {
+    const list = await api(t, t.keys.pro, 'GET', '/v1/batches');
+    expect(list.body.data).toHaveLength(1);
+    const id: string = list.body.data[0].id;
+    const row = page.locator(`[data-testid="recent-batch-row"][data-batch-id="${id}"]`);
+    await page.locator(`[data-testid="recent-batch-row"][data-batch-id="${id}"][data-status="completed"]`).waitFor();
+    expect(await row.locator('td').first().textContent()).toContain('dashboard e2e');
+    expect(await row.getByTestId('recent-batch-status').textContent()).toBe('Completed');
+    expect(await row.locator('td').nth(2).textContent()).toBe('370');
+    await shot('dashboard-3-batch-completed.png');
+  });
+
+  it('keeps the key for the tab and fits a phone screen', async () => {
+    await page.reload();
+    await byTestId('upload-section').waitFor();
+    await expect(byTestId('key-section').isHidden()).resolves.toBe(true);
+    // A fresh upload and dry run, so the phone screenshot has every section filled in.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await byTestId('file-input').setInputFiles({
+      name: 'claims.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(claimsCsv()),
+    });
+    await rangeShows(/^Warnings 1–50 /);
+    await byTestId('preview-row').nth(19).waitFor();
+    await byTestId('dry-run').click();
+    await byTestId('dry-run-result').waitFor();
+    await shot('dashboard-4-phone.png');
+    // Nothing sticks out sideways (wide tables scroll inside their own box). The expressions run in
+    // the page; they are strings because this project's TypeScript has no DOM types.
+    const wide = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.table-wrap'))
+        .map((el) => el.tagName + '.' + el.className + '#' + el.id)`,
+    );
+    expect(wide).toEqual([]);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(
+      0,
+    );
+  });
+
+  it('loaded nothing from any other origin, with no script error or CSP violation', () => {
+    expect(requested.length).toBeGreaterThan(5);
+    const foreign = requested.filter((u) => new URL(u).origin !== t.url);
+    expect(foreign).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});
