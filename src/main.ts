@@ -17,7 +17,7 @@ async function bootstrap(): Promise<void> {
   configureApp(app, config);
   await app.listen(config.port);
   const logger = new Logger('batchgate');
-  logger.log(`api listening on http://127.0.0.1:${config.port} (docs at /docs)`);
+  logger.log(`api listening on http://127.0.0.1:${config.port} (docs at /docs, dashboard at /dashboard)`);
   if (config.generatedDevKey) {
     logger.warn(`API_KEYS is not set: development key (org "dev", plan "pro"): ${config.generatedDevKey}`);
   }
