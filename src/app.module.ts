@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from './config/app-config';
+import type { SchemaRegistry } from './ingest/schema-registry';
 import { ConfigModule } from './config/config.module';
 import { AdminModule } from './admin/admin.module';
 import { BatchesModule } from './batches/batches.module';
@@ -19,7 +20,7 @@ import { UploadsModule } from './uploads/uploads.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, schemas?: SchemaRegistry): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -29,7 +30,7 @@ export class AppModule {
         LifecycleModule,
         RedisModule,
         StorageModule,
-        SchemasModule,
+        SchemasModule.forRoot(config, schemas),
         QueueModule,
         RateLimitModule,
         UploadsModule,

@@ -8,8 +8,7 @@ import { MetricsService } from './metrics/metrics.service';
 import type { AppConfig } from './config/app-config';
 import { AppExceptionFilter } from './errors/app-exception.filter';
 
-/** JSON bodies (POST /v1/batch with direct items) are parsed up to this size. */
-export const JSON_BODY_LIMIT = '16mb';
+import { JSON_BODY_LIMIT_BYTES as JSON_BODY_LIMIT } from './common/limits';
 
 /** Everything main.ts and the end-to-end tests share, so the tests run the app as it ships. */
 export function configureApp(app: NestExpressApplication, _config: AppConfig): void {
@@ -18,7 +17,13 @@ export function configureApp(app: NestExpressApplication, _config: AppConfig): v
   app.use(requestIdMiddleware);
   app.use(app.get(DrainService).track);
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.useBodyParser('json', {
+    limit: JSON_BODY_LIMIT,
+    // Remember the body's real size: a chunked body has no Content-Length to check against the plan.
+    verify: (req: { bodyBytes?: number }, _res: unknown, buf: Buffer) => {
+      req.bodyBytes = buf.length;
+    },
+  });
   app.useGlobalFilters(new AppExceptionFilter());
   app.enableShutdownHooks();
 

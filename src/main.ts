@@ -4,11 +4,13 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { ConfigError, loadConfig } from './config/app-config';
+import { preflight } from './config/preflight';
 import { SchemaLoadError } from './ingest/schema-registry';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  const schemas = await preflight(config);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, schemas), {
     bodyParser: false,
     bufferLogs: true,
     // Start-up errors reach the catch below, which prints one line instead of a stack.
@@ -19,7 +21,8 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('batchgate');
   logger.log(`api listening on http://127.0.0.1:${config.port} (docs at /docs, dashboard at /dashboard)`);
   if (config.generatedDevKey) {
-    logger.warn(`API_KEYS is not set: development key (org "dev", plan "pro"): ${config.generatedDevKey}`);
+    // Printed directly, whatever LOG_LEVEL says: without it the service has no usable key.
+    console.log(`batchgate: API_KEYS is not set; development key (org "dev", plan "pro"): ${config.generatedDevKey}`);
   }
 }
 

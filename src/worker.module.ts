@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from './config/app-config';
+import type { SchemaRegistry } from './ingest/schema-registry';
 import { ConfigModule } from './config/config.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -12,7 +13,7 @@ import { StorageModule } from './storage/storage.module';
 /** The worker process: BullMQ consumers only, no HTTP. */
 @Module({})
 export class WorkerModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, schemas?: SchemaRegistry): DynamicModule {
     return {
       module: WorkerModule,
       imports: [
@@ -21,7 +22,7 @@ export class WorkerModule {
         MetricsModule,
         RedisModule,
         StorageModule,
-        SchemasModule,
+        SchemasModule.forRoot(config, schemas),
         QueueModule,
         ProcessingModule,
       ],

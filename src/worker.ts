@@ -3,14 +3,19 @@ import { NestFactory } from '@nestjs/core';
 import { createServer } from 'node:http';
 import { MetricsService } from './metrics/metrics.service';
 import { ConfigError, loadConfig } from './config/app-config';
+import { preflight } from './config/preflight';
 import { SchemaLoadError } from './ingest/schema-registry';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ ...config, redisRole: 'worker' }), {
-    abortOnError: false,
-  });
+  const schemas = await preflight(config);
+  const app = await NestFactory.createApplicationContext(
+    WorkerModule.forRoot({ ...config, redisRole: 'worker' }, schemas),
+    {
+      abortOnError: false,
+    },
+  );
   // SIGTERM: stop taking jobs, finish the chunk in hand, hand the job back, exit.
   app.enableShutdownHooks();
   if (config.workerMetricsPort) {

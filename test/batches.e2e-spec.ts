@@ -340,3 +340,72 @@ describe('webhook processor', () => {
     }
   });
 });
+
+describe('dry runs answer every refusal as a verdict', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it.each([
+    ['the free plan', 'free', { items: [{ content: 'x' }], dryRun: true }, 402, 'quota_exceeded'],
+    ['a malformed fileId', 'pro', { fileId: 'nope', dryRun: true }, 404, 'file_not_found'],
+    ['an unknown fileId', 'pro', { fileId: 'f_AAAAAAAAAAAAAAAAAAAAAA', dryRun: true }, 404, 'file_not_found'],
+    ['items none of which is valid', 'pro', { items: [{ content: '' }], dryRun: true }, 400, 'file_parsing_failed'],
+  ])('%s', async (_label, plan, body, status, code) => {
+    const key = plan === 'free' ? t.keys.free : t.keys.pro;
+    const res = await api(t, key, 'POST', '/v1/batch', body);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ dryRun: true, verdict: 'refused', status, error: { code } });
+  });
+
+  it('keeps a malformed request a 400, even as a dry run', async () => {
+    const res = await api(t, t.keys.pro, 'POST', '/v1/batch', { fileId: 'f_x', items: [], dryRun: true });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_error');
+  });
+
+  it('refuses a chunked JSON body over the plan size with the contract sentence, and an empty Idempotency-Key', async () => {
+    const items = Array.from({ length: 11_000 }, () => ({ content: 'x'.repeat(1000) }));
+    const bytes = Buffer.from(JSON.stringify({ items }));
+    const stream = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < bytes.length; i += 1 << 20) controller.enqueue(bytes.subarray(i, i + (1 << 20)));
+        controller.close();
+      },
+    });
+    const res = await fetch(`${t.url}/v1/batch`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${t.keys.pro}`, 'Content-Type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).error.message).toBe('File size exceeds maximum of 10 MB');
+    const empty = await api(
+      t,
+      t.keys.pro,
+      'POST',
+      '/v1/batch',
+      { items: [{ content: 'a' }] },
+      { 'Idempotency-Key': ' ' },
+    );
+    expect(empty.status).toBe(400);
+  });
+
+  it('reports the whole error summary of direct items', async () => {
+    const items = Array.from({ length: 150 }, (_, i) => (i < 120 ? { content: '' } : { content: `ok ${i}` }));
+    const res = await api(t, t.keys.pro, 'POST', '/v1/batch', { items, dryRun: true });
+    expect(res.body).toMatchObject({
+      verdict: 'accepted',
+      itemCount: 30,
+      validationErrorCount: 120,
+      validationErrorsTruncated: true,
+      errorSummary: [{ field: 'content', code: 'required', count: 120 }],
+    });
+    expect(res.body.validationErrors).toHaveLength(100);
+  });
+});

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { request as httpRequest } from 'node:http';
-import { readdir } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { api, startApp, upload, type TestApp } from './support/app';
 
@@ -204,7 +204,13 @@ describe('reading an upload', () => {
   it('GET answers the metadata without the error list, and another org gets 404', async () => {
     const res = await api(t, t.keys.pro, 'GET', `/v1/batch/upload/${fileId}`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ fileId, status: 'available', itemCount: 2, validationErrorCount: 2 });
+    expect(res.body).toMatchObject({
+      fileId,
+      status: 'available',
+      itemCount: 2,
+      validationErrorCount: 2,
+      message: 'File uploaded with 2 validation warning(s). Items with errors were skipped.',
+    });
     expect(res.body.validationErrors).toBeUndefined();
     const other = await api(t, t.keys.other, 'GET', `/v1/batch/upload/${fileId}`);
     expect(other.status).toBe(404);
@@ -266,6 +272,38 @@ describe('expiry', () => {
       expect((await api(short, short.keys.pro, 'GET', '/v1/batch/upload/f_AAAAAAAAAAAAAAAAAAAAAA')).status).toBe(404);
     } finally {
       await short.close();
+    }
+  });
+});
+
+describe('storage that vanishes', () => {
+  it('answers 503 (never 500) and /ready names storage, until the volume is back', async () => {
+    const app = await startApp();
+    const moved = `${app.storageDir}.moved`;
+    try {
+      const id = (await upload(app, app.keys.pro, 'content\n,x\na\n')).body.fileId;
+      await rename(app.storageDir, moved);
+      for (const path of [
+        `/v1/batch/upload/${id}/errors`,
+        `/v1/batch/upload/${id}/preview`,
+        `/v1/batch/upload/${id}/errors?format=csv`,
+      ]) {
+        const res = await api(app, app.keys.pro, 'GET', path);
+        expect(res.status).toBe(503);
+        expect(res.body.error.code).toBe('FILE_STORAGE_UNAVAILABLE');
+      }
+      const up = await upload(app, app.keys.pro, 'content\na\n');
+      expect(up.status).toBe(503);
+      expect(up.headers.get('retry-after')).toBeTruthy();
+      const ready = await api(app, undefined, 'GET', '/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body.error.details.checks).toMatchObject({ storage: 'down', redis: 'up' });
+      await rename(moved, app.storageDir);
+      expect((await api(app, undefined, 'GET', '/ready')).status).toBe(200);
+      expect((await upload(app, app.keys.pro, 'content\na\n')).status).toBe(200);
+    } finally {
+      await rename(moved, app.storageDir).catch(() => undefined);
+      await app.close();
     }
   });
 });

@@ -34,6 +34,9 @@ import { BatchService } from './batch.service';
 
 @ApiTags('batches')
 @ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'unauthorized: missing or unknown API key' })
+@ApiResponse({ status: 429, description: 'rate_limited (Retry-After)' })
+@ApiResponse({ status: 503, description: 'FILE_STORAGE_UNAVAILABLE: storage or Redis unavailable (Retry-After)' })
 @Controller('v1')
 @UseGuards(ApiKeyGuard, PlanThrottlerGuard)
 export class BatchController {
@@ -63,10 +66,12 @@ export class BatchController {
   })
   @ApiResponse({ status: 202, description: 'Created and queued' })
   @ApiResponse({ status: 200, description: 'Dry run: the verdict, item count and quota use; nothing consumed' })
+  @ApiResponse({ status: 400, description: 'validation_error, or file_parsing_failed when no item is valid' })
   @ApiResponse({ status: 402, description: 'quota_exceeded' })
   @ApiResponse({ status: 404, description: 'file_not_found' })
   @ApiResponse({ status: 409, description: 'file_already_consumed or idempotency_conflict' })
   @ApiResponse({ status: 410, description: 'file_expired' })
+  @ApiResponse({ status: 413, description: 'payload_too_large' })
   @ApiResponse({ status: 422, description: 'idempotency_key_reused' })
   async create(
     @Auth() auth: AuthContext,
@@ -74,15 +79,14 @@ export class BatchController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const declared = Number(res.req.header('content-length'));
-    if (Number.isFinite(declared) && declared > auth.plan.maxFileBytes) {
-      throw new AppError(
-        'payload_too_large',
-        `Request body exceeds maximum of ${formatBytes(auth.plan.maxFileBytes)}`,
-        {
-          maxBytes: auth.plan.maxFileBytes,
-        },
-      );
+    const size = (res.req as { bodyBytes?: number }).bodyBytes ?? 0;
+    if (size > auth.plan.maxFileBytes) {
+      throw new AppError('payload_too_large', `File size exceeds maximum of ${formatBytes(auth.plan.maxFileBytes)}`, {
+        maxBytes: auth.plan.maxFileBytes,
+      });
+    }
+    if (idempotencyKey !== undefined && idempotencyKey.trim() === '') {
+      throw new AppError('validation_error', 'Idempotency-Key must not be empty.');
     }
     const result = await this.batches.create(auth, body, idempotencyKey);
     res.status(result.status);
@@ -92,12 +96,15 @@ export class BatchController {
 
   @Get('batch/:id')
   @ApiOperation({ summary: 'A batch and its progress' })
+  @ApiResponse({ status: 200, description: 'The batch' })
   @ApiResponse({ status: 404, description: 'batch_not_found' })
   get(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.batches.get(auth, id);
   }
 
   @Get('batches')
+  @ApiResponse({ status: 200, description: '{ data: [batch], meta: { offset, limit, count, total } }' })
+  @ApiResponse({ status: 400, description: 'validation_error: bad query parameter' })
   @ApiOperation({ summary: "The organization's batches, newest first" })
   @ApiQuery({ name: 'offset', required: false })
   @ApiQuery({ name: 'limit', required: false })
@@ -116,6 +123,8 @@ export class BatchController {
   }
 
   @Get('batch/:id/results')
+  @ApiResponse({ status: 200, description: 'NDJSON lines { row, status, output | error }' })
+  @ApiResponse({ status: 404, description: 'batch_not_found' })
   @ApiOperation({ summary: 'One NDJSON line per processed item, in row order' })
   @ApiProduces('application/x-ndjson')
   async results(@Auth() auth: AuthContext, @Param('id') id: string) {
@@ -126,6 +135,8 @@ export class BatchController {
   @Post('batch/:id/cancel')
   @HttpCode(202)
   @ApiOperation({ summary: 'Cancel: items not yet processed are not processed' })
+  @ApiResponse({ status: 202, description: 'The batch, cancelled' })
+  @ApiResponse({ status: 404, description: 'batch_not_found' })
   @ApiResponse({ status: 409, description: 'batch_finished' })
   cancel(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.batches.cancel(auth, id);

@@ -3,12 +3,11 @@ import type { Queue } from 'bullmq';
 import type { AuthContext } from '../auth/auth-context';
 import { looksLikeId } from '../common/query';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { AppError } from '../errors/app-error';
+import { AppError, type RowErrorsBody } from '../errors/app-error';
 import { ErrorCollector } from '../ingest/error-collector';
 import { msg } from '../ingest/messages';
 import { RowValidator } from '../ingest/row-validator';
 import { SchemaRegistry } from '../ingest/schema-registry';
-import type { RowError } from '../ingest/types';
 import { MetricsService } from '../metrics/metrics.service';
 import { BatchDataStore } from '../processing/batch-data.store';
 import { retentionSeconds } from '../processing/batch.processor';
@@ -47,13 +46,10 @@ export class BatchService {
 
   /** POST /v1/batch, with the Idempotency-Key protocol around it. */
   async create(auth: AuthContext, body: unknown, idempotencyKey?: string): Promise<HttpResult> {
-    if (!auth.plan.batchEnabled) {
-      throw new AppError('quota_exceeded', BATCH_NOT_ON_PLAN(auth.plan.name), {
-        limit: 'batchEnabled',
-        plan: auth.plan.name,
-      });
-    }
     const request = parseCreateBatch(body);
+    // A dry run answers 200 with the verdict the real request would get, refusals included.
+    if (request.dryRun) return this.dryRun(auth, request);
+    this.requireBatchPlan(auth);
     if (idempotencyKey === undefined) return this.createOnce(auth, request);
     const started = await this.idempotency.start(auth.orgId, idempotencyKey, body);
     if (started.kind === 'replay') return { status: started.status, body: started.body, replayed: true };
@@ -64,6 +60,36 @@ export class BatchService {
     } catch (e) {
       await this.idempotency.fail(auth.orgId, idempotencyKey).catch(() => undefined);
       throw e;
+    }
+  }
+
+  private requireBatchPlan(auth: AuthContext): void {
+    if (!auth.plan.batchEnabled) {
+      throw new AppError('quota_exceeded', BATCH_NOT_ON_PLAN(auth.plan.name), {
+        limit: 'batchEnabled',
+        plan: auth.plan.name,
+      });
+    }
+  }
+
+  private async dryRun(auth: AuthContext, req: CreateBatchRequest): Promise<HttpResult> {
+    try {
+      this.requireBatchPlan(auth);
+      return await this.createOnce(auth, req);
+    } catch (e) {
+      // A malformed request is not a verdict: it stays a 400, as does a fault (5xx).
+      if (!(e instanceof AppError) || e.code === 'validation_error' || e.status >= 500) throw e;
+      return {
+        status: 200,
+        body: {
+          dryRun: true,
+          verdict: 'refused',
+          status: e.status,
+          error: { code: e.code, message: e.message, ...(e.details && { details: e.details }) },
+          ...(req.fileId !== undefined && { fileId: req.fileId }),
+          ...(e.rows ?? {}),
+        },
+      };
     }
   }
 
@@ -93,14 +119,19 @@ export class BatchService {
       nextChunk: 0,
     };
     let itemCount = 0;
-    let rows: { validationErrors: RowError[]; validationErrorCount: number } | undefined;
+    let rows: RowErrorsBody | undefined;
     if (req.items) {
       const direct = this.validateItems(req.items, req.schema);
       itemCount = direct.itemCount;
       this.metrics.rowsValidated.inc({ result: 'valid' }, direct.itemCount);
       this.metrics.rowsValidated.inc({ result: 'rejected' }, direct.errors.total);
       for (const { code, count } of direct.errors.errorSummary()) this.metrics.rowsRejected.inc({ code }, count);
-      rows = { validationErrors: direct.errors.listed, validationErrorCount: direct.errors.total };
+      rows = {
+        validationErrors: direct.errors.listed,
+        validationErrorCount: direct.errors.total,
+        validationErrorsTruncated: direct.errors.truncated,
+        errorSummary: direct.errors.errorSummary(),
+      };
       if (!req.dryRun)
         await this.batches.putDirectItems(auth.orgId, id, direct.ndjson, retentionSeconds(this.config) + 86400);
     } else if (!looksLikeId(req.fileId!, 'f')) {
@@ -144,7 +175,7 @@ export class BatchService {
         itemCount: count,
         ...(req.fileId !== undefined && { fileId: req.fileId }),
         createdAt: base.createdAt,
-        ...(rows && rows.validationErrorCount > 0 && rows),
+        ...(rows && (rows.validationErrorCount ?? 0) > 0 && rows),
       },
     };
   }
@@ -159,62 +190,60 @@ export class BatchService {
           batchId: reply.batchId,
         });
       case 'quota':
-        throw new AppError('quota_exceeded', quotaMessage(reply), {
-          limit: reply.limit,
-          max: reply.max,
-          used: reply.used,
-          requested: reply.requested,
-        });
+        throw this.quotaError(reply);
       case 'missing':
         throw new AppError('file_not_found', `File ${req.fileId} not found.`); // refined by the caller's lookup
     }
   }
 
+  /** The dry run's answer: accepted with the quota it would use, or the refusal the real request would get. */
   private async dryRunVerdict(
     auth: AuthContext,
     req: CreateBatchRequest,
     reply: CreateReply,
-    rows?: { validationErrors: RowError[]; validationErrorCount: number },
+    rows?: RowErrorsBody,
   ): Promise<HttpResult> {
+    if (reply.kind === 'missing') await this.explainMissing(auth, req.fileId!);
+    if (reply.kind === 'consumed') this.accept(req, reply);
+    const usage = reply as Extract<CreateReply, { kind: 'ok' | 'quota' }>;
     const plan = auth.plan;
-    try {
-      if (reply.kind === 'missing') await this.explainMissing(auth, req.fileId!);
-      const itemCount = this.accept(req, reply);
-      const ok = reply as Extract<CreateReply, { kind: 'ok' }>;
-      return {
-        status: 200,
-        body: {
-          dryRun: true,
-          verdict: 'accepted',
-          status: 202,
-          itemCount,
-          ...(req.fileId !== undefined && { fileId: req.fileId }),
-          quota: {
-            maxItemsPerBatch: plan.maxItemsPerBatch,
-            maxItemsPerMonth: plan.maxItemsPerMonth,
-            usedThisMonth: ok.usedThisMonth,
-            wouldUse: itemCount,
-            remainingThisMonth:
-              plan.maxItemsPerMonth === null ? null : plan.maxItemsPerMonth - ok.usedThisMonth - itemCount,
-            activeBatches: ok.activeBatches,
-            maxConcurrentBatches: plan.maxConcurrentBatches,
-          },
-          ...(rows && rows.validationErrorCount > 0 && rows),
-        },
-      };
-    } catch (e) {
-      if (!(e instanceof AppError)) throw e;
-      return {
-        status: 200,
-        body: {
-          dryRun: true,
-          verdict: 'refused',
-          status: e.status,
-          error: { code: e.code, message: e.message, ...(e.details && { details: e.details }) },
-          ...(req.fileId !== undefined && { fileId: req.fileId }),
-        },
-      };
-    }
+    const quota = {
+      maxItemsPerBatch: plan.maxItemsPerBatch,
+      maxItemsPerMonth: plan.maxItemsPerMonth,
+      usedThisMonth: usage.usedThisMonth,
+      wouldUse: usage.itemCount,
+      remainingThisMonth:
+        plan.maxItemsPerMonth === null ? null : plan.maxItemsPerMonth - usage.usedThisMonth - usage.itemCount,
+      activeBatches: usage.activeBatches,
+      maxConcurrentBatches: plan.maxConcurrentBatches,
+    };
+    const common = {
+      dryRun: true,
+      itemCount: usage.itemCount,
+      ...(req.fileId !== undefined && { fileId: req.fileId }),
+      quota,
+      ...(rows && (rows.validationErrorCount ?? 0) > 0 && rows),
+    };
+    if (usage.kind === 'ok') return { status: 200, body: { ...common, verdict: 'accepted', status: 202 } };
+    const refusal = this.quotaError(usage);
+    return {
+      status: 200,
+      body: {
+        ...common,
+        verdict: 'refused',
+        status: refusal.status,
+        error: { code: refusal.code, message: refusal.message, details: refusal.details },
+      },
+    };
+  }
+
+  private quotaError(reply: Extract<CreateReply, { kind: 'quota' }>): AppError {
+    return new AppError('quota_exceeded', quotaMessage(reply), {
+      limit: reply.limit,
+      max: reply.max,
+      used: reply.used,
+      requested: reply.requested,
+    });
   }
 
   /** The creation script found no live upload: expired (410), consumed meanwhile (409), or unknown (404). */

@@ -1,5 +1,5 @@
 import { Controller, Get, type OnModuleInit, Param, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -46,7 +46,7 @@ const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*\.(html|css|js|svg)$/;
  * once at start into an allowlist keyed by file name, so a request can only ever name one of them:
  * no path from the URL reaches the file system.
  */
-@ApiExcludeController()
+@ApiTags('service')
 @Controller('dashboard')
 export class DashboardController implements OnModuleInit {
   private readonly assets = new Map<string, Asset>();
@@ -61,11 +61,13 @@ export class DashboardController implements OnModuleInit {
   }
 
   @Get()
+  @ApiOperation({ summary: 'The validation-preview dashboard (HTML page; its assets are under /dashboard/)' })
   page(@Res() res: Response): void {
     this.send(res, 'index.html');
   }
 
   @Get(':asset')
+  @ApiExcludeEndpoint()
   asset(@Param('asset') name: string, @Res() res: Response): void {
     this.send(res, name);
   }

@@ -19,7 +19,6 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal_error: 500,
   FILE_STORAGE_UNAVAILABLE: 503,
-  not_ready: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

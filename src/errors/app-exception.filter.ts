@@ -3,7 +3,9 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { AppError, type ErrorCode } from './app-error';
 import { isInfrastructureError } from './infrastructure';
+import { JSON_BODY_LIMIT_BYTES } from '../common/limits';
 import { requestIdOf } from '../common/request-id';
+import { formatBytes } from '../ingest/messages';
 
 const HTTP_CODES: Record<number, ErrorCode> = {
   400: 'validation_error',
@@ -80,7 +82,12 @@ export class AppExceptionFilter implements ExceptionFilter {
     }
     const type = (exception as { type?: string })?.type;
     if (type === 'entity.parse.failed') return new AppError('validation_error', 'Request body is not valid JSON');
-    if (type === 'entity.too.large') return new AppError('payload_too_large', 'Request body is too large');
+    if (type === 'entity.too.large') {
+      return new AppError('payload_too_large', `File size exceeds maximum of ${formatBytes(JSON_BODY_LIMIT_BYTES)}`, {
+        maxBytes: JSON_BODY_LIMIT_BYTES,
+        hint: 'Larger batches: upload a file and create the batch from its fileId.',
+      });
+    }
     if (isInfrastructureError(exception)) {
       this.logger.warn(`storage or Redis unavailable: ${(exception as Error).message}`);
       return new AppError(

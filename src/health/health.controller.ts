@@ -1,5 +1,5 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { AppError } from '../errors/app-error';
 import { DrainService } from '../lifecycle/drain.service';
@@ -26,10 +26,18 @@ export class HealthController {
   }
 
   @Get('ready')
+  @ApiResponse({ status: 200, description: '{ status: ok, checks }' })
+  @ApiResponse({ status: 503, description: 'FILE_STORAGE_UNAVAILABLE with details.checks naming what is down' })
   @ApiOperation({ summary: 'Readiness: 200 when Redis and storage answer, else 503 naming the one that failed' })
   async ready() {
     if (this.drain.draining) {
-      throw new AppError('not_ready', 'Not ready: shutting down', { checks: { draining: true } }, undefined, 5);
+      throw new AppError(
+        'FILE_STORAGE_UNAVAILABLE',
+        'Not ready: shutting down.',
+        { checks: { draining: true } },
+        undefined,
+        5,
+      );
     }
     const [redis, storage] = await Promise.all([
       within(this.redis.ping(), 1000).then(
@@ -45,8 +53,15 @@ export class HealthController {
     const failed = Object.entries(checks)
       .filter(([, v]) => v === 'down')
       .map(([k]) => k);
-    if (failed.length)
-      throw new AppError('not_ready', `Not ready: ${failed.join(' and ')} unavailable`, { checks }, undefined, 5);
+    if (failed.length) {
+      throw new AppError(
+        'FILE_STORAGE_UNAVAILABLE',
+        `Not ready: ${failed.join(' and ')} unavailable.`,
+        { checks },
+        undefined,
+        5,
+      );
+    }
     return { status: 'ok', checks };
   }
 }

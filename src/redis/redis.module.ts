@@ -16,7 +16,7 @@ export function createApiRedis(url: string, name: string, metrics?: MetricsServi
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    commandTimeout: 5000,
+    commandTimeout: 2000,
     retryStrategy: (times) => Math.min(200 * times, 2000),
     lazyConnect: false,
   });

@@ -1,13 +1,16 @@
-import { Global, Module } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
 import { SchemaRegistry } from '../ingest/schema-registry';
 
-/** The item schemas, loaded and compiled once at start. */
+/** The item schemas, loaded and compiled once at start (by the preflight when there is one). */
 @Global()
-@Module({
-  providers: [
-    { provide: SchemaRegistry, inject: [APP_CONFIG], useFactory: (c: AppConfig) => SchemaRegistry.load(c.schemasDir) },
-  ],
-  exports: [SchemaRegistry],
-})
-export class SchemasModule {}
+@Module({})
+export class SchemasModule {
+  static forRoot(config: AppConfig, loaded?: SchemaRegistry): DynamicModule {
+    return {
+      module: SchemasModule,
+      providers: [{ provide: SchemaRegistry, useFactory: () => loaded ?? SchemaRegistry.load(config.schemasDir) }],
+      exports: [SchemaRegistry],
+    };
+  }
+}

@@ -18,10 +18,13 @@ export interface FileStorage {
   readonly configured: boolean;
   /** A local directory for request bodies in transit. */
   spoolDir(): string;
+  /** Makes sure the spool directory exists (it is recreated if lost), or throws when storage is gone. */
+  prepareSpool(): Promise<void>;
+  exists(key: string): Promise<boolean>;
   createWriter(key: string): Promise<StorageWriter>;
   /** The object's bytes; the stream errors with code ENOENT when it does not exist. */
   openRead(key: string, start?: number): Readable;
   delete(key: string): Promise<void>;
-  /** Throws when storage cannot be used (readiness). */
+  /** Throws when storage cannot be used (readiness): it must exist and take a write. */
   check(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { constants, createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -99,6 +99,28 @@ export class LocalFileStorage implements FileStorage {
     return full;
   }
 
+  /**
+   * The spool directory is recreated if it was lost, but never the storage root: a vanished volume
+   * must show as unavailable (503, /ready down), not be papered over with an empty directory.
+   */
+  async prepareSpool(): Promise<void> {
+    const root = await stat(this.root);
+    if (!root.isDirectory()) throw Object.assign(new Error(`${this.root} is not a directory`), { code: 'ENOTDIR' });
+    await mkdir(this.spoolDir()).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    });
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return stat(this.path(key)).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return false;
+        throw e;
+      },
+    );
+  }
+
   async createWriter(key: string): Promise<StorageWriter> {
     const final = this.path(key);
     await mkdir(dirname(final), { recursive: true });
@@ -115,8 +137,11 @@ export class LocalFileStorage implements FileStorage {
   }
 
   async check(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    await this.prepareSpool();
     await access(this.root, constants.W_OK);
+    const probe = join(this.spoolDir(), `.ready-${process.pid}`);
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
   }
 
   /** Deletes spooled request bodies older than `maxAgeMs`: leftovers of a crash mid-upload. */
@@ -140,6 +165,12 @@ export class NoFileStorage implements FileStorage {
   readonly configured = false;
   spoolDir(): string {
     throw new Error('file storage is not configured');
+  }
+  prepareSpool(): Promise<void> {
+    return Promise.reject(new Error('file storage is not configured'));
+  }
+  exists(): Promise<boolean> {
+    return Promise.resolve(false);
   }
   createWriter(): Promise<StorageWriter> {
     return Promise.reject(new Error('file storage is not configured'));

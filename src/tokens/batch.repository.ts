@@ -12,7 +12,16 @@ export type QuotaLimit = 'maxItemsPerBatch' | 'maxItemsPerMonth' | 'maxConcurren
 export type CreateReply =
   | { kind: 'consumed'; batchId: string }
   | { kind: 'missing' }
-  | { kind: 'quota'; limit: QuotaLimit; max: number; used: number; requested: number }
+  | {
+      kind: 'quota';
+      limit: QuotaLimit;
+      max: number;
+      used: number;
+      requested: number;
+      itemCount: number;
+      usedThisMonth: number;
+      activeBatches: number;
+    }
   | { kind: 'ok'; itemCount: number; usedThisMonth: number; activeBatches: number; upload: UploadRecord | null };
 
 export interface CreateArgs {
@@ -78,6 +87,9 @@ export class BatchRepository {
           max: Number(reply[2]),
           used: Number(reply[3]),
           requested: Number(reply[4]),
+          itemCount: Number(reply[5]),
+          usedThisMonth: Number(reply[6]),
+          activeBatches: Number(reply[7]),
         };
       default:
         return {

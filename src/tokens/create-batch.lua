@@ -26,7 +26,7 @@
   Returns:
     {'consumed', tombstoneJson}                      the upload was already consumed
     {'missing'}                                       no live upload (expired or unknown)
-    {'quota', limitName, max, used, requested}        a plan limit would be passed
+    {'quota', limitName, max, used, requested, itemCount, usedThisMonth, activeBatches}   a plan limit would be passed
     {'ok', itemCount, usedThisMonth, activeBatches, uploadJson}   created (or, for a dry run, would be)
 ]]
 local mode = ARGV[1]
@@ -53,13 +53,13 @@ local used = tonumber(redis.call('GET', KEYS[3]) or '0')
 local active = redis.call('SCARD', KEYS[4])
 
 if itemCount > maxPerBatch then
-  return {'quota', 'maxItemsPerBatch', maxPerBatch, 0, itemCount}
+  return {'quota', 'maxItemsPerBatch', maxPerBatch, 0, itemCount, itemCount, used, active}
 end
 if maxPerMonth >= 0 and used + itemCount > maxPerMonth then
-  return {'quota', 'maxItemsPerMonth', maxPerMonth, used, itemCount}
+  return {'quota', 'maxItemsPerMonth', maxPerMonth, used, itemCount, itemCount, used, active}
 end
 if active + 1 > maxConcurrent then
-  return {'quota', 'maxConcurrentBatches', maxConcurrent, active, 1}
+  return {'quota', 'maxConcurrentBatches', maxConcurrent, active, 1, itemCount, used, active}
 end
 
 if ARGV[9] == '1' then

@@ -13,15 +13,18 @@ export const FILE_REQUIRED = 'File is required. Use form field name "file".';
 /** Small limits: besides `file`, an upload has at most a few short text fields. */
 const LIMITS = { files: 1, fields: 10, fieldSize: 1024, fieldNameSize: 100, parts: 12, headerPairs: 20 };
 
-function toAppError(e: unknown): Error {
+function toAppError(e: unknown, sawFile: boolean): Error {
   if (e instanceof AppError) return e;
   if (e instanceof MulterError) {
     switch (e.code) {
       case 'LIMIT_UNEXPECTED_FILE':
       case 'LIMIT_FILE_COUNT':
-        return e.field && e.field !== FILE_FIELD
-          ? new AppError('validation_error', FILE_REQUIRED, { unexpectedField: e.field })
-          : new AppError('validation_error', 'Only one file can be uploaded at a time (form field "file").');
+        if (e.field && e.field !== FILE_FIELD && !sawFile) {
+          return new AppError('validation_error', FILE_REQUIRED, { unexpectedField: e.field });
+        }
+        return new AppError('validation_error', 'Send exactly one file part, in the form field "file".', {
+          ...(e.field && { unexpectedField: e.field }),
+        });
       case 'LIMIT_PART_COUNT':
         return new AppError('validation_error', `Too many parts in the multipart body (at most ${LIMITS.parts}).`);
       case 'LIMIT_FIELD_COUNT':
@@ -45,7 +48,7 @@ function toAppError(e: unknown): Error {
   if (/Unexpected end of (form|multipart)|Malformed part header|boundary|Multipart/i.test(message)) {
     return new AppError('validation_error', `Malformed multipart body: ${message}`);
   }
-  return e instanceof Error ? e : new Error(String(e));
+  return e !== null && typeof e === 'object' ? (e as Error) : new Error(String(e));
 }
 
 /**
@@ -62,6 +65,7 @@ export class MultipartInterceptor implements NestInterceptor {
     const res = http.getResponse<Response>();
     const auth = authOf(req);
     if (!auth) throw new Error('MultipartInterceptor needs ApiKeyGuard');
+    await this.storage.prepareSpool();
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (err?: unknown) => {
@@ -69,7 +73,7 @@ export class MultipartInterceptor implements NestInterceptor {
         settled = true;
         if (!err) return resolve();
         // Answer only once the spool file of a failed part is gone.
-        void engine.idle().finally(() => reject(toAppError(err)));
+        void engine.idle().finally(() => reject(toAppError(err, engine.sawFile)));
       };
       const engine = new SpoolStorageEngine(this.storage.spoolDir(), auth.plan.maxFileBytes, settle);
       const upload = multer({ storage: engine, limits: LIMITS, defParamCharset: 'utf8' }).single(FILE_FIELD);

@@ -29,6 +29,8 @@ export const CLIENT_ABORTED = 'client_aborted';
  */
 export class SpoolStorageEngine implements StorageEngine {
   private readonly inFlight = new Set<Promise<void>>();
+  /** Whether a `file` part arrived: tells "no file field" from "a stray extra file part". */
+  sawFile = false;
 
   constructor(
     private readonly dir: string,
@@ -41,6 +43,7 @@ export class SpoolStorageEngine implements StorageEngine {
     file: Express.Multer.File,
     cb: (error?: unknown, info?: Partial<SpooledFile>) => void,
   ): void {
+    this.sawFile = true;
     const path = join(this.dir, randomUUID());
     const hash = createHash('sha256');
     let size = 0;

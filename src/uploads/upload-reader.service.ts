@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { AuthContext } from '../auth/auth-context';
+import { storageUnavailable } from '../errors/app-error';
 import type { RowError } from '../ingest/types';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
 import { type UploadRecord, uploadObjects } from '../tokens/upload-record';
@@ -50,6 +51,8 @@ export class UploadReaderService {
   /** Resolves the upload first (so 404/410 are answered before any byte is sent), then streams. */
   async errorsCsv(auth: AuthContext, fileId: string): Promise<{ record: UploadRecord; body: Readable }> {
     const { record } = await this.uploads.find(auth, fileId);
+    // Checked before the first byte is sent: a lost file must be a 503, not a cut-off download.
+    if (!(await this.storage.exists(uploadObjects(auth.orgId, fileId).errors))) throw storageUnavailable();
     return { record, body: Readable.from(this.csvRows(record)) };
   }
 

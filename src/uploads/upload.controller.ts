@@ -35,6 +35,9 @@ import { UploadService } from './upload.service';
 
 @ApiTags('uploads')
 @ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'unauthorized: missing or unknown API key' })
+@ApiResponse({ status: 429, description: 'rate_limited (Retry-After)' })
+@ApiResponse({ status: 503, description: 'FILE_STORAGE_UNAVAILABLE: storage or Redis unavailable (Retry-After)' })
 @Controller('v1/batch/upload')
 @UseGuards(ApiKeyGuard, PlanThrottlerGuard)
 export class UploadController {
@@ -80,6 +83,7 @@ export class UploadController {
 
   @Get(':fileId')
   @ApiOperation({ summary: "An upload's metadata and status (available or consumed); reading never consumes" })
+  @ApiResponse({ status: 200, description: 'The upload without its error list, with status and batchId' })
   @ApiResponse({ status: 404, description: 'file_not_found' })
   @ApiResponse({ status: 410, description: 'file_expired' })
   get(@Auth() auth: AuthContext, @Param('fileId') fileId: string) {
@@ -87,6 +91,10 @@ export class UploadController {
   }
 
   @Get(':fileId/errors')
+  @ApiResponse({ status: 200, description: '{ data, meta } pages, or text/csv of the rejected rows' })
+  @ApiResponse({ status: 400, description: 'validation_error: bad query parameter' })
+  @ApiResponse({ status: 404, description: 'file_not_found' })
+  @ApiResponse({ status: 410, description: 'file_expired' })
   @ApiOperation({
     summary: 'All row errors in row order; with Accept: text/csv or ?format=csv, the rejected rows as a fixable CSV',
   })
@@ -121,6 +129,10 @@ export class UploadController {
   }
 
   @Get(':fileId/preview')
+  @ApiResponse({ status: 200, description: '{ items: [{ row, item }], validationErrors }' })
+  @ApiResponse({ status: 400, description: 'validation_error: limit over 100' })
+  @ApiResponse({ status: 404, description: 'file_not_found' })
+  @ApiResponse({ status: 410, description: 'file_expired' })
   @ApiOperation({ summary: 'The first valid items as they will be processed (after coercion), and the first errors' })
   @ApiQuery({ name: 'limit', required: false })
   preview(@Auth() auth: AuthContext, @Param('fileId') fileId: string, @Query('limit') limit: unknown) {
@@ -130,7 +142,10 @@ export class UploadController {
   @Delete(':fileId')
   @HttpCode(204)
   @ApiOperation({ summary: 'Discard an unconsumed upload and its stored data' })
+  @ApiResponse({ status: 204, description: 'Discarded' })
+  @ApiResponse({ status: 404, description: 'file_not_found' })
   @ApiResponse({ status: 409, description: 'file_already_consumed' })
+  @ApiResponse({ status: 410, description: 'file_expired' })
   async discard(@Auth() auth: AuthContext, @Param('fileId') fileId: string): Promise<void> {
     await this.uploads.discard(auth, fileId);
   }

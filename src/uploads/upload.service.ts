@@ -9,7 +9,8 @@ import { AppError } from '../errors/app-error';
 import { type EncodingName, normalizeEncoding } from '../ingest/detect';
 import { ingest } from '../ingest/ingest';
 import { SchemaRegistry } from '../ingest/schema-registry';
-import { FORMATS, type Format, IngestError, type RowError } from '../ingest/types';
+import { ErrorCollector } from '../ingest/error-collector';
+import { type ErrorSummaryEntry, FORMATS, type Format, IngestError, type RowError } from '../ingest/types';
 import { MetricsService } from '../metrics/metrics.service';
 import { FILE_STORAGE, type FileStorage, type StorageWriter } from '../storage/file-storage';
 import { FileTokenRepository } from '../tokens/file-token.repository';
@@ -18,7 +19,7 @@ import { FILE_REQUIRED } from './multipart.interceptor';
 import type { SpooledFile } from './spool-storage.engine';
 
 export type UploadResponse = Omit<UploadRecord, 'orgId' | 'createdAt' | 'errorColumns'> & { message: string };
-export type UploadView = Omit<UploadResponse, 'validationErrors' | 'message'> & {
+export type UploadView = Omit<UploadResponse, 'validationErrors'> & {
   status: 'available' | 'consumed';
   batchId?: string;
   createdAt: string;
@@ -37,6 +38,13 @@ function field(fields: Record<string, unknown>, name: string): string | undefine
   return v.trim() === '' ? undefined : v.trim();
 }
 
+/** One { field, code, count } per kind of error. */
+function summarize(errors: RowError[]): ErrorSummaryEntry[] {
+  const collector = new ErrorCollector();
+  for (const e of errors) collector.add(e);
+  return collector.errorSummary();
+}
+
 export function ingestErrorToAppError(e: IngestError): AppError {
   if (e.code === 'file_parsing_failed') {
     const extra = e.extra as { validationErrorCount?: number; validationErrorsTruncated?: boolean; errorSummary?: [] };
@@ -44,7 +52,7 @@ export function ingestErrorToAppError(e: IngestError): AppError {
       validationErrors: e.validationErrors,
       validationErrorCount: extra.validationErrorCount ?? e.validationErrors.length,
       validationErrorsTruncated: extra.validationErrorsTruncated ?? false,
-      ...(extra.errorSummary && { errorSummary: extra.errorSummary }),
+      errorSummary: extra.errorSummary ?? summarize(e.validationErrors),
     });
   }
   return new AppError(e.code, e.message, Object.keys(e.extra).length ? e.extra : undefined);
@@ -180,6 +188,7 @@ export class UploadService {
     } catch (e) {
       if (e instanceof IngestError) {
         this.metrics.uploads.inc({ format: options.format ?? 'unknown', outcome: e.code });
+        if (e.code === 'payload_too_large') e.extra.maxBytes = auth.plan.maxFileBytes;
         throw ingestErrorToAppError(e);
       }
       throw e;
@@ -206,7 +215,7 @@ export class UploadService {
 
   async view(auth: AuthContext, fileId: string): Promise<UploadView> {
     const found = await this.find(auth, fileId);
-    const { validationErrors: _listed, message: _message, ...rest } = toUploadResponse(found.record);
+    const { validationErrors: _listed, ...rest } = toUploadResponse(found.record);
     return {
       ...rest,
       createdAt: found.record.createdAt,
