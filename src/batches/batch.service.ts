@@ -217,63 +217,6 @@ export class BatchService {
       activeBatches: usage.activeBatches,
       maxConcurrentBatches: plan.maxConcurrentBatches,
     };
-    const rest = {
-      itemCount: usage.itemCount,
-      ...(req.fileId !== undefined && { fileId: req.fileId }),
-      quota,
-      ...(rows && (rows.validationErrorCount ?? 0) > 0 && rows),
-    };
-    if (usage.kind === 'ok') return { status: 200, body: { dryRun: true, verdict: 'accepted', status: 202, ...rest } };
-    const refusal = this.quotaError(usage);
-    return {
-      status: 200,
-      body: {
-        dryRun: true,
-        verdict: 'refused',
-        status: refusal.status,
-        error: { code: refusal.code, message: refusal.message, details: refusal.details },
-        ...rest,
-      },
-    };
-  }
-
-  /** The item count of a created batch, or the API.md error for a refusal. */
-  private accept(req: CreateBatchRequest, reply: CreateReply): number {
-    switch (reply.kind) {
-      case 'ok':
-        return reply.itemCount;
-      case 'consumed':
-        throw new AppError('file_already_consumed', 'This file was already used to create a batch.', {
-          batchId: reply.batchId,
-        });
-      case 'quota':
-        throw this.quotaError(reply);
-      case 'missing':
-        throw new AppError('file_not_found', `File ${req.fileId} not found.`); // refined by the caller's lookup
-    }
-  }
-
-  /** The dry run's answer: accepted with the quota it would use, or the refusal the real request would get. */
-  private async dryRunVerdict(
-    auth: AuthContext,
-    req: CreateBatchRequest,
-    reply: CreateReply,
-    rows?: RowErrorsBody,
-  ): Promise<HttpResult> {
-    if (reply.kind === 'missing') await this.explainMissing(auth, req.fileId!);
-    if (reply.kind === 'consumed') this.accept(req, reply);
-    const usage = reply as Extract<CreateReply, { kind: 'ok' | 'quota' }>;
-    const plan = auth.plan;
-    const quota = {
-      maxItemsPerBatch: plan.maxItemsPerBatch,
-      maxItemsPerMonth: plan.maxItemsPerMonth,
-      usedThisMonth: usage.usedThisMonth,
-      wouldUse: usage.itemCount,
-      remainingThisMonth:
-        plan.maxItemsPerMonth === null ? null : plan.maxItemsPerMonth - usage.usedThisMonth - usage.itemCount,
-      activeBatches: usage.activeBatches,
-      maxConcurrentBatches: plan.maxConcurrentBatches,
-    };
     const common = {
       dryRun: true,
       itemCount: usage.itemCount,
