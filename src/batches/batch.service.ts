@@ -217,22 +217,22 @@ export class BatchService {
       activeBatches: usage.activeBatches,
       maxConcurrentBatches: plan.maxConcurrentBatches,
     };
-    const common = {
-      dryRun: true,
+    const rest = {
       itemCount: usage.itemCount,
       ...(req.fileId !== undefined && { fileId: req.fileId }),
       quota,
       ...(rows && (rows.validationErrorCount ?? 0) > 0 && rows),
     };
-    if (usage.kind === 'ok') return { status: 200, body: { ...common, verdict: 'accepted', status: 202 } };
+    if (usage.kind === 'ok') return { status: 200, body: { dryRun: true, verdict: 'accepted', status: 202, ...rest } };
     const refusal = this.quotaError(usage);
     return {
       status: 200,
       body: {
-        ...common,
+        dryRun: true,
         verdict: 'refused',
         status: refusal.status,
         error: { code: refusal.code, message: refusal.message, details: refusal.details },
+        ...rest,
       },
     };
   }
