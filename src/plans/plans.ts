@@ -14,7 +14,10 @@ export interface Plan {
 
 const MB = 1024 * 1024;
 
-/** API.md's built-in plans. Sizes are binary. */
+/**
+ * API.md's built-in plans. Sizes are binary. API.md's table has no request rate: the defaults here
+ * are generous (a client's bursts and races stay under them); PLANS_FILE sets real ones.
+ */
 export const BUILT_IN_PLANS: Record<string, Plan> = {
   free: {
     name: 'free',
@@ -23,7 +26,7 @@ export const BUILT_IN_PLANS: Record<string, Plan> = {
     maxItemsPerBatch: 0,
     maxItemsPerMonth: 0,
     maxConcurrentBatches: 0,
-    requestsPerMinute: 60,
+    requestsPerMinute: 600,
   },
   pro: {
     name: 'pro',
@@ -32,7 +35,7 @@ export const BUILT_IN_PLANS: Record<string, Plan> = {
     maxItemsPerBatch: 50_000,
     maxItemsPerMonth: 1_000_000,
     maxConcurrentBatches: 5,
-    requestsPerMinute: 600,
+    requestsPerMinute: 6000,
   },
   enterprise: {
     name: 'enterprise',
@@ -41,7 +44,7 @@ export const BUILT_IN_PLANS: Record<string, Plan> = {
     maxItemsPerBatch: 10_000_000,
     maxItemsPerMonth: null,
     maxConcurrentBatches: 50,
-    requestsPerMinute: 6000,
+    requestsPerMinute: null,
   },
 };
 
