@@ -324,3 +324,22 @@ describe('storage switched off', () => {
     }
   });
 });
+
+describe('rejected rows that are not objects', () => {
+  it('keeps their values in the CSV download', async () => {
+    const t2 = await startApp();
+    try {
+      const id = (await upload(t2, t2.keys.pro, '[1, "two", {"content":"ok"}, [3]]', { name: 'x.json' })).body.fileId;
+      const res = await api(t2, t2.keys.pro, 'GET', `/v1/batch/upload/${id}/errors?format=csv`);
+      expect(res.text.split('\r\n')).toEqual([
+        'value,_row,_field,_code,_error',
+        '1,1,,type,"Row is not an object, row skipped"',
+        'two,2,,type,"Row is not an object, row skipped"',
+        '[3],4,,type,"Row is not an object, row skipped"',
+        '',
+      ]);
+    } finally {
+      await t2.close();
+    }
+  });
+});

@@ -34,6 +34,6 @@ export function rawCells(raw: unknown, columns: string[], fromCsv: boolean): unk
     const obj = raw as Record<string, unknown>;
     return columns.map((c) => obj[c]);
   }
-  // A row that was not an object (or not JSON at all): its text goes in the first column.
-  return columns.map((_, i) => (i === 0 ? raw : ''));
+  // A row that was not an object (or not JSON at all): its value goes, as JSON, in the first column.
+  return columns.map((_, i) => (i === 0 ? (typeof raw === 'string' ? raw : JSON.stringify(raw)) : ''));
 }

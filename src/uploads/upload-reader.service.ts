@@ -57,8 +57,9 @@ export class UploadReaderService {
   }
 
   private async *csvRows(record: UploadRecord): AsyncGenerator<string> {
-    const columns = record.errorColumns;
     const fromCsv = record.format === 'csv';
+    // JSON rows that were not objects (or not JSON) have no columns of their own: they go whole in `value`.
+    const columns = record.errorColumns.length || fromCsv ? record.errorColumns : ['value'];
     yield csvLine([...columns, ...ERROR_COLUMNS]);
     for await (const line of this.lines(uploadObjects(record.orgId, record.fileId).errors)) {
       const e = JSON.parse(line) as LoggedError;
