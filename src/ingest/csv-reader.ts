@@ -1,5 +1,4 @@
-import { parse, type CsvError, type Info } from 'csv-parse';
-import { Readable } from 'node:stream';
+import { type CsvError, Parser } from 'csv-parse';
 import { formatBytes, msg } from './messages';
 import type { ItemSchema } from './schema-registry';
 import type { SourceRecord } from './source-record';
@@ -53,96 +52,157 @@ interface Column {
   key: string | null;
 }
 
-/** A record whose cells are all empty: a blank line, or a spreadsheet's `,,,` filler row. Skipped silently. */
-function isBlank(cells: string[]): boolean {
-  for (const c of cells) if (c !== '') return false;
+/** A record whose cells (from `from` on) are all empty: a blank line, or a `,,,` filler row. Skipped silently. */
+function isBlank(cells: string[], from = 0): boolean {
+  for (let i = from; i < cells.length; i++) if (cells[i] !== '') return false;
   return true;
 }
 
 /**
+ * csv-parse's record engine. Its stream class is a thin Transform around a synchronous engine
+ * (`api.parse`, what its own `_transform` and `_flush` call, and what `csv-parse/sync` uses on a
+ * whole buffer). Driving the engine directly parses a chunk in one call, with none of the stream
+ * machinery per record, and without `info: true`, which copies the whole info object for every
+ * record: the one figure we need, where a record ends, is read from the live `parser.info` as each
+ * record is pushed. csv-parse is pinned to an exact version in package.json; the unit tests fail
+ * if an upgrade moves this.
+ */
+interface CsvEngine {
+  parse(
+    chunk: Buffer | undefined,
+    end: boolean,
+    push: (record: string[]) => void,
+    close: () => void,
+  ): CsvError | Error | undefined;
+}
+
+function engineOf(parser: Parser): CsvEngine {
+  const api = (parser as unknown as { api?: CsvEngine }).api;
+  if (!api || typeof api.parse !== 'function') throw new Error('csv-parse: the parser has no record engine (api)');
+  return api;
+}
+
+/** The parser is fed at most this much at a time, so that a batch of rows is short-lived. */
+const SLICE_BYTES = 64 * 1024;
+
+/**
  * CSV (RFC 4180) through csv-parse. Row numbers are spreadsheet rows: the header is row 1, and every
  * record after it (blank lines included, a quoted multi-line record once) is the next row.
+ * Yields the rows in batches (one per slice of input): ingest validates a batch in one synchronous
+ * loop, rather than paying for a promise per row.
  */
-export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): AsyncGenerator<SourceRecord> {
+export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): AsyncGenerator<SourceRecord[]> {
   const lines = new LineIndex(opts.lineBreak);
-  async function* noted(): AsyncGenerator<Buffer> {
-    for await (const chunk of src) {
-      lines.note(chunk);
-      yield chunk;
-    }
-  }
-  const parser = parse({
+  const parser = new Parser({
     delimiter: opts.delimiter,
     record_delimiter: ['\r\n', '\n', '\r'],
     bom: false,
-    info: true,
     relax_column_count: true,
     relax_quotes: true,
     skip_empty_lines: false,
     max_record_size: opts.maxRecordBytes,
   });
-  const input = Readable.from(noted());
-  input.on('error', (e) => parser.destroy(e));
-  input.pipe(parser);
+  const engine = engineOf(parser);
+  let parsed: string[][] = [];
+  let ends: number[] = [];
+  const push = (record: string[]) => {
+    parsed.push(record);
+    ends.push(parser.info.bytes);
+  };
+  const close = () => undefined;
 
   let columns: Column[] | undefined;
+  // A header error waits for the next piece of input to parse: when a CSV error follows close
+  // behind the header, that error is the one reported (as when records were read from a stream
+  // buffered ahead of the reader).
+  let headerError: IngestError | undefined;
   let row = 0;
   let recordStart = 0;
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: Info }>) {
+
+  const parse = (chunk: Buffer | undefined): void => {
+    if (chunk) lines.note(chunk);
+    const err = engine.parse(chunk, chunk === undefined, push, close);
+    if (err) throw csvFailure(err, row, recordStart, lines, opts);
+    if (headerError) throw headerError;
+  };
+
+  /** The records of the last parse, as rows (the header is taken in passing). */
+  const take = (): SourceRecord[] => {
+    const batch: SourceRecord[] = [];
+    for (let i = 0; i < parsed.length && !headerError; i++) {
+      const record = parsed[i];
       row++;
       const line = lines.lineAt(recordStart);
-      recordStart = info.bytes;
+      recordStart = ends[i];
       if (!columns) {
         if (isBlank(record)) continue; // blank lines before the header still count as spreadsheet rows
-        columns = header(record, row, line, opts);
+        try {
+          columns = header(record, row, line, opts);
+        } catch (e) {
+          if (!(e instanceof IngestError)) throw e;
+          headerError = e;
+        }
         continue;
       }
       if (isBlank(record)) continue;
-      if (record.length > columns.length && !isBlank(record.slice(columns.length))) {
-        yield {
+      if (record.length > columns.length && !isBlank(record, columns.length)) {
+        batch.push({
           row,
           line,
           error: { code: 'parse', error: msg.rowTooManyCells(record.length, columns.length) },
           raw: record,
-        };
+        });
         continue;
       }
       const value: Record<string, string> = {};
-      for (let i = 0; i < columns.length; i++) {
-        const key = columns[i].key;
-        const cell = record[i];
+      for (let c = 0; c < columns.length; c++) {
+        const key = columns[c].key;
+        const cell = record[c];
         if (key !== null && cell !== undefined && cell !== '') value[key] = cell;
       }
-      yield { row, line, value, raw: record };
+      batch.push({ row, line, value, raw: record });
     }
-  } catch (e) {
-    if (e instanceof IngestError) throw e;
-    const err = e as CsvError;
-    if (typeof err.code !== 'string' || !err.code.startsWith('CSV_')) throw e;
-    // Records parsed before the error may still sit unread in the stream: csv-parse's own counts
-    // say where the failing record starts.
-    const failedRow = (typeof err.records === 'number' ? err.records : row) + 1;
-    const line = lines.lineAt(typeof err.bytes === 'number' ? err.bytes : recordStart);
-    const rowError = (error: string): RowError => ({ row: failedRow, line, code: 'parse', error });
-    if (err.code === 'CSV_QUOTE_NOT_CLOSED') {
-      const text = `Unclosed quote in row ${failedRow} (line ${line})`;
-      throw new IngestError('file_parsing_failed', `The file cannot be read as CSV: ${text}`, [rowError(text)]);
+    parsed = [];
+    ends = [];
+    return batch;
+  };
+
+  for await (const chunk of src) {
+    for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
+      parse(chunk.length <= SLICE_BYTES ? chunk : chunk.subarray(at, at + SLICE_BYTES));
+      const batch = take();
+      if (batch.length) yield batch;
     }
-    if (err.code === 'CSV_MAX_RECORD_SIZE') {
-      const text = `Row ${failedRow} exceeds the maximum row size of ${formatBytes(opts.maxRecordBytes)}`;
-      throw new IngestError('file_parsing_failed', `The file cannot be read as CSV: ${text}`, [rowError(text)]);
-    }
-    throw new IngestError('file_parsing_failed', `The file cannot be read as CSV: ${err.message}`, [
-      rowError(err.message),
-    ]);
-  } finally {
-    input.destroy();
-    parser.destroy();
   }
+  parse(undefined);
+  const batch = take();
+  if (headerError) throw headerError;
+  if (batch.length) yield batch;
   if (!columns) {
     throw new IngestError('file_parsing_failed', 'The file is empty: a CSV file needs a header row');
   }
+}
+
+/** csv-parse's error as the file's failure, at the row and line where the failing record starts. */
+function csvFailure(e: Error, row: number, recordStart: number, lines: LineIndex, opts: CsvOptions): Error {
+  const err = e as CsvError;
+  if (typeof err.code !== 'string' || !err.code.startsWith('CSV_')) return e;
+  // csv-parse's own counts say where the failing record starts (records parsed before it may not
+  // have been taken yet).
+  const failedRow = (typeof err.records === 'number' ? err.records : row) + 1;
+  const line = lines.lineAt(typeof err.bytes === 'number' ? err.bytes : recordStart);
+  const rowError = (error: string): RowError => ({ row: failedRow, line, code: 'parse', error });
+  if (err.code === 'CSV_QUOTE_NOT_CLOSED') {
+    const text = `Unclosed quote in row ${failedRow} (line ${line})`;
+    return new IngestError('file_parsing_failed', `The file cannot be read as CSV: ${text}`, [rowError(text)]);
+  }
+  if (err.code === 'CSV_MAX_RECORD_SIZE') {
+    const text = `Row ${failedRow} exceeds the maximum row size of ${formatBytes(opts.maxRecordBytes)}`;
+    return new IngestError('file_parsing_failed', `The file cannot be read as CSV: ${text}`, [rowError(text)]);
+  }
+  return new IngestError('file_parsing_failed', `The file cannot be read as CSV: ${err.message}`, [
+    rowError(err.message),
+  ]);
 }
 
 function header(record: string[], row: number, line: number, opts: CsvOptions): Column[] {

@@ -93,7 +93,7 @@ async function ingestOnce(
     const format = chooseFormat(options, head);
     const parsing: ParsingInfo = { encoding, bom: !!bom, compressed };
     const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-    let records: AsyncGenerator<SourceRecord>;
+    let records: AsyncGenerator<SourceRecord[]>;
     const errorColumns: string[] = [];
     if (format === 'csv') {
       const lineEnding = detectLineEnding(head);
@@ -150,7 +150,7 @@ function chooseFormat(options: IngestOptions, head: Buffer): Format {
 }
 
 async function validateAll(
-  records: AsyncGenerator<SourceRecord>,
+  records: AsyncGenerator<SourceRecord[]>,
   schema: ItemSchema,
   format: Format,
   sink: IngestSink,
@@ -190,20 +190,24 @@ async function validateAll(
     return sink.rejected(error, rec.raw);
   };
 
-  for await (const rec of records) {
-    rows++;
-    let pending: void | Promise<void>;
-    if (rec.error) pending = reject(rec, rec.error);
-    else if (!rec.value || typeof rec.value !== 'object' || Array.isArray(rec.value)) {
-      pending = reject(rec, { code: 'type', error: msg.rowNotObject() });
-    } else {
-      const verdict = validator.validate(rec.value as Record<string, unknown>, coerce);
-      if (verdict.ok) {
-        itemCount++;
-        pending = sink.item(rec.row, verdict.item);
-      } else pending = reject(rec, verdict);
+  // The readers hand over rows in batches; a batch is validated in one synchronous loop, and the
+  // loop waits only when the sink asks it to (backpressure).
+  for await (const batch of records) {
+    for (const rec of batch) {
+      rows++;
+      let pending: void | Promise<void>;
+      if (rec.error) pending = reject(rec, rec.error);
+      else if (!rec.value || typeof rec.value !== 'object' || Array.isArray(rec.value)) {
+        pending = reject(rec, { code: 'type', error: msg.rowNotObject() });
+      } else {
+        const verdict = validator.validate(rec.value as Record<string, unknown>, coerce);
+        if (verdict.ok) {
+          itemCount++;
+          pending = sink.item(rec.row, verdict.item);
+        } else pending = reject(rec, verdict);
+      }
+      if (pending) await pending;
     }
-    if (pending) await pending;
   }
   if (!coerce) errorColumns.push(...jsonColumns);
 

@@ -1,6 +1,6 @@
 import { IngestError } from './types';
 import { formatBytes, msg } from './messages';
-import { jsonDetail } from './ndjson-reader';
+import { BATCH_ROWS, jsonDetail } from './ndjson-reader';
 import type { SourceRecord } from './source-record';
 
 const LF = 0x0a;
@@ -39,7 +39,7 @@ const SHAPE = 'JSON must be an array of objects, or an object with an "items" ar
  * just that element, so memory is bounded by the largest row, never the file.
  * UTF-8 multi-byte sequences never contain ASCII bytes, so scanning bytes is safe.
  */
-export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: number): AsyncGenerator<SourceRecord> {
+export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: number): AsyncGenerator<SourceRecord[]> {
   let state = S.Top as S;
   let line = 1;
   let row = 0;
@@ -54,6 +54,7 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
   let key: Buffer[] = [];
   let currentKey = '';
   let wrapped = false;
+  let batch: SourceRecord[] = [];
 
   const fail = (message: string): never => {
     const at = row > 0 || state === S.ArrElementOrEnd || state === S.ArrElement ? row : undefined;
@@ -66,18 +67,17 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
     );
   };
 
-  function* element(): Generator<SourceRecord> {
+  function element(): SourceRecord {
     if (oversized) {
       oversized = false;
-      yield {
+      return {
         row,
         line: elementLine,
         error: { code: 'parse', error: msg.rowTooLarge(formatBytes(maxRecordBytes)) },
         raw: null,
       };
-      return;
     }
-    const text = Buffer.concat(parts).toString('utf8');
+    const text = parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts).toString('utf8');
     parts = [];
     partBytes = 0;
     let value: unknown;
@@ -90,7 +90,7 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
         [{ row, line: elementLine, code: 'parse', error: `Row is not valid JSON (${jsonDetail(e)})` }],
       );
     }
-    yield { row, line: elementLine, value, raw: value };
+    return { row, line: elementLine, value, raw: value };
   }
 
   for await (const chunk of src) {
@@ -99,7 +99,7 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
     if (state === S.ArrElement || state === S.ObjSkipValue) elementStart = 0;
     if (state === S.ObjKeyString) keyStart = 0;
     for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i];
+      let c = chunk[i];
       if (c === LF) line++;
       switch (state) {
         case S.Top:
@@ -192,9 +192,19 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
           break;
         case S.ArrElement:
           if (inString) {
-            if (escaped) escaped = false;
-            else if (c === BACKSLASH) escaped = true;
-            else if (c === QUOTE) inString = false;
+            // Most of a file is string bodies: run through them in a tight loop, byte by byte as
+            // above (line breaks counted), until the closing quote or the end of the chunk.
+            for (;;) {
+              if (escaped) escaped = false;
+              else if (c === BACKSLASH) escaped = true;
+              else if (c === QUOTE) {
+                inString = false;
+                break;
+              }
+              if (i + 1 >= chunk.length) break;
+              c = chunk[++i];
+              if (c === LF) line++;
+            }
             break;
           }
           if (c === QUOTE) inString = true;
@@ -202,7 +212,11 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
           else if ((c === RBRACE || c === RBRACKET) && depth > 0) depth--;
           else if (depth === 0 && (c === COMMA || c === RBRACKET)) {
             if (!oversized) parts.push(chunk.subarray(elementStart, i));
-            yield* element();
+            batch.push(element());
+            if (batch.length >= BATCH_ROWS) {
+              yield batch;
+              batch = [];
+            }
             state = c === COMMA ? S.ArrElementOrEnd : wrapped ? S.ObjAfterValue : S.Done;
             if (c === COMMA) {
               // the next element must exist: `[1,]` is an error
@@ -233,4 +247,5 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
   }
   if (state === S.Top) fail('the file has no JSON value');
   if (state !== S.Done) fail('the JSON ends unexpectedly');
+  if (batch.length) yield batch;
 }

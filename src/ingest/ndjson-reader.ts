@@ -2,36 +2,45 @@ import { formatBytes, msg } from './messages';
 import type { SourceRecord } from './source-record';
 
 const LF = 0x0a;
+const EMPTY = Buffer.alloc(0);
+
+/** Rows are handed to ingest in batches of about this many (see validateAll). */
+export const BATCH_ROWS = 512;
 
 /** NDJSON / JSON Lines: one value per line, row = line number (1-based), blank lines ignored. */
-export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: number): AsyncGenerator<SourceRecord> {
+export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: number): AsyncGenerator<SourceRecord[]> {
   let parts: Buffer[] = [];
   let pendingBytes = 0;
   let oversized = false;
   let line = 0;
+  let batch: SourceRecord[] = [];
 
-  function* finish(last: Buffer): Generator<SourceRecord> {
+  /** The line that ends at `end` of `chunk` (its earlier bytes, if any, are in `parts`). */
+  function finish(chunk: Buffer, start: number, end: number): void {
     line++;
     if (oversized) {
       oversized = false;
-      yield {
+      batch.push({
         row: line,
         line,
         error: { code: 'parse', error: msg.rowTooLarge(formatBytes(maxRecordBytes)) },
         raw: null,
-      };
+      });
       return;
     }
-    const bytes = parts.length ? Buffer.concat([...parts, last]) : last;
-    parts = [];
-    pendingBytes = 0;
-    const text = bytes.toString('utf8').trim();
+    let text: string;
+    if (parts.length) {
+      text = Buffer.concat([...parts, chunk.subarray(start, end)]).toString('utf8');
+      parts = [];
+      pendingBytes = 0;
+    } else text = chunk.toString('utf8', start, end);
+    text = text.trim();
     if (text === '') return;
     try {
       const value: unknown = JSON.parse(text);
-      yield { row: line, line, value, raw: value };
+      batch.push({ row: line, line, value, raw: value });
     } catch (e) {
-      yield { row: line, line, error: { code: 'parse', error: msg.rowNotJson(jsonDetail(e)) }, raw: text };
+      batch.push({ row: line, line, error: { code: 'parse', error: msg.rowNotJson(jsonDetail(e)) }, raw: text });
     }
   }
 
@@ -39,8 +48,12 @@ export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: nu
     let start = 0;
     let idx: number;
     while ((idx = chunk.indexOf(LF, start)) !== -1) {
-      yield* finish(chunk.subarray(start, idx));
+      finish(chunk, start, idx);
       start = idx + 1;
+      if (batch.length >= BATCH_ROWS) {
+        yield batch;
+        batch = [];
+      }
     }
     if (start < chunk.length && !oversized) {
       pendingBytes += chunk.length - start;
@@ -53,7 +66,8 @@ export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: nu
       }
     }
   }
-  if (parts.length || oversized) yield* finish(Buffer.alloc(0));
+  if (parts.length || oversized) finish(EMPTY, 0, 0);
+  if (batch.length) yield batch;
 }
 
 export function jsonDetail(e: unknown): string {

@@ -5,12 +5,15 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FileStorage, StorageWriter } from './file-storage';
 
-const FLUSH_AT = 64 * 1024;
+/** Bytes are gathered in a buffer of this size, and handed to the file stream when it is full. */
+const BUFFER_BYTES = 64 * 1024;
 
 class LocalWriter implements StorageWriter {
   private stream: WriteStream;
-  private pending: string[] = [];
-  private pendingLength = 0;
+  // Each text is copied in as it comes (UTF-8, as the stream would encode it), so the many small
+  // strings of an upload die young instead of waiting in a list; only this buffer waits.
+  private buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  private used = 0;
   private failure: Error | undefined;
 
   constructor(
@@ -27,9 +30,14 @@ class LocalWriter implements StorageWriter {
   }
 
   write(text: string): void | Promise<void> {
-    this.pending.push(text);
-    this.pendingLength += text.length;
-    if (this.pendingLength >= FLUSH_AT) return this.flush();
+    const room = BUFFER_BYTES - this.used;
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8: count the bytes only when it may not fit.
+    if (text.length * 3 <= room || Buffer.byteLength(text) <= room) {
+      this.used += this.buffer.write(text, this.used);
+      if (this.used < BUFFER_BYTES) return;
+      return this.flush();
+    }
+    return this.flush(text);
   }
 
   private check(): void {
@@ -37,20 +45,27 @@ class LocalWriter implements StorageWriter {
     if (failure) throw failure;
   }
 
-  private async flush(): Promise<void> {
+  /** Hands the gathered bytes, then `text` if given, to the stream (in order, before any await). */
+  private async flush(text?: string): Promise<void> {
     this.check();
-    if (!this.pending.length) return;
-    const chunk = this.pending.join('');
-    this.pending = [];
-    this.pendingLength = 0;
+    let more = true;
+    if (this.used > 0) {
+      more = this.stream.write(this.buffer.subarray(0, this.used));
+      // The stream keeps what it was given until it is written: gather into a new buffer.
+      this.buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+      this.used = 0;
+    }
+    if (text !== undefined) {
+      if (Buffer.byteLength(text) > BUFFER_BYTES) more = this.stream.write(text) && more;
+      else this.used = this.buffer.write(text, 0);
+    }
     // once() rejects if 'error' comes first, and leaves no listener behind either way.
-    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
+    if (!more) await once(this.stream, 'drain');
     this.check();
   }
 
   async reset(): Promise<void> {
-    this.pending = [];
-    this.pendingLength = 0;
+    this.used = 0;
     this.stream.destroy();
     this.stream = this.openStream();
     await once(this.stream, 'open');
