@@ -1,8 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sign } from '../src/processing/webhook.processor';
+import { plansFile } from './support/plans';
 import { api, startApp, upload, type TestApp } from './support/app';
 import { waitFor } from './support/wait';
 
@@ -16,13 +14,6 @@ async function uploaded(t: TestApp, key: string, n: number): Promise<string> {
   const res = await upload(t, key, csv(n));
   expect(res.status).toBe(200);
   return res.body.fileId;
-}
-
-async function plansFile(plans: object): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'batchgate-plans-'));
-  const file = join(dir, 'plans.json');
-  await writeFile(file, JSON.stringify(plans));
-  return file;
 }
 
 describe('batches with a worker', () => {

@@ -1,21 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { plansFile } from './support/plans';
 import { api, startApp, testRedisUrl, upload, type TestApp } from './support/app';
 import { waitFor } from './support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { findFreePort } = require('../scripts/private-redis.js') as { findFreePort(): Promise<number> };
-
-async function plansFile(plans: object): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'batchgate-plans-'));
-  const file = join(dir, 'plans.json');
-  await writeFile(file, JSON.stringify(plans));
-  return file;
-}
 
 function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);

@@ -1,30 +1,8 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  Res,
-  StreamableFile,
-  UseGuards,
-} from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiHeader,
-  ApiOperation,
-  ApiProduces,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Readable } from 'node:stream';
-import { ApiKeyGuard } from '../auth/api-key.guard';
-import { PlanThrottlerGuard } from '../rate-limit/plan-throttler.guard';
+import { ApiV1 } from '../auth/api-v1.decorator';
 import { Auth, type AuthContext } from '../auth/auth-context';
 import { intQuery } from '../common/query';
 import { AppError } from '../errors/app-error';
@@ -33,12 +11,8 @@ import { BATCH_STATUSES, type BatchStatus } from '../tokens/batch-record';
 import { BatchService } from './batch.service';
 
 @ApiTags('batches')
-@ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'unauthorized: missing or unknown API key' })
-@ApiResponse({ status: 429, description: 'rate_limited (Retry-After)' })
-@ApiResponse({ status: 503, description: 'FILE_STORAGE_UNAVAILABLE: storage or Redis unavailable (Retry-After)' })
+@ApiV1()
 @Controller('v1')
-@UseGuards(ApiKeyGuard, PlanThrottlerGuard)
 export class BatchController {
   constructor(private readonly batches: BatchService) {}
 

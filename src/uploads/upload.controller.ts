@@ -11,19 +11,9 @@ import {
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiConsumes,
-  ApiOperation,
-  ApiProduces,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ApiKeyGuard } from '../auth/api-key.guard';
-import { PlanThrottlerGuard } from '../rate-limit/plan-throttler.guard';
+import { ApiV1 } from '../auth/api-v1.decorator';
 import { Auth, type AuthContext } from '../auth/auth-context';
 import { intQuery } from '../common/query';
 import { AppError } from '../errors/app-error';
@@ -34,12 +24,8 @@ import { UploadReaderService } from './upload-reader.service';
 import { UploadService } from './upload.service';
 
 @ApiTags('uploads')
-@ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'unauthorized: missing or unknown API key' })
-@ApiResponse({ status: 429, description: 'rate_limited (Retry-After)' })
-@ApiResponse({ status: 503, description: 'FILE_STORAGE_UNAVAILABLE: storage or Redis unavailable (Retry-After)' })
+@ApiV1()
 @Controller('v1/batch/upload')
-@UseGuards(ApiKeyGuard, PlanThrottlerGuard)
 export class UploadController {
   constructor(
     private readonly uploads: UploadService,
