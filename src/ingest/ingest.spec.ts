@@ -254,6 +254,22 @@ describe('JSON and NDJSON', () => {
   });
 });
 
+describe('row size limit', () => {
+  it('skips a JSON or NDJSON row over MAX_RECORD_BYTES, even one that arrives within a single read', async () => {
+    const big = 'x'.repeat(2000);
+    for (const [text, fileName] of [
+      [`{"content":"a"}\n{"content":"${big}"}\n{"content":"c"}\n`, 'a.ndjson'],
+      [`[{"content":"a"},{"content":"${big}"},{"content":"c"}]`, 'a.json'],
+    ]) {
+      const { items, summary } = await run(text, { fileName, maxRecordBytes: 1024 }, 1 << 20);
+      expect(items.map((i) => i.row)).toEqual([1, 3]);
+      expect(summary.validationErrors).toEqual([
+        expect.objectContaining({ row: 2, code: 'parse', error: 'Row exceeds maximum size (1 KB), row skipped' }),
+      ]);
+    }
+  });
+});
+
 describe('error lists', () => {
   it('lists the first 100 errors in row order and counts all of them', async () => {
     const rows = ['content,externalId'];

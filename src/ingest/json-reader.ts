@@ -68,6 +68,16 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
   };
 
   function element(): SourceRecord {
+    if (!oversized) {
+      // An element that arrived whole within one read is measured here; a longer one was cut off as it came.
+      let bytes = 0;
+      for (const part of parts) bytes += part.length;
+      if (bytes > maxRecordBytes) {
+        oversized = true;
+        parts = [];
+        partBytes = 0;
+      }
+    }
     if (oversized) {
       oversized = false;
       return {

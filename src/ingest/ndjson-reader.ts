@@ -18,6 +18,12 @@ export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: nu
   /** The line that ends at `end` of `chunk` (its earlier bytes, if any, are in `parts`). */
   function finish(chunk: Buffer, start: number, end: number): void {
     line++;
+    // A line that arrived whole within one read is measured here; a longer one was cut off as it came.
+    if (!oversized && pendingBytes + (end - start) > maxRecordBytes) {
+      oversized = true;
+      parts = [];
+      pendingBytes = 0;
+    }
     if (oversized) {
       oversized = false;
       batch.push({
