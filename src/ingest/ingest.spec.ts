@@ -137,6 +137,14 @@ describe('CSV', () => {
     ]);
   });
 
+  it('reads a JSON object in a CSV cell where the schema asks for an object, and reports plain text', async () => {
+    const { items, summary } = await run('content,metadata\na,"{""team"":""ops""}"\nb,ops\n');
+    expect(items).toEqual([{ row: 2, item: { content: 'a', metadata: { team: 'ops' } } }]);
+    expect(summary.validationErrors).toEqual([
+      { row: 3, line: 3, field: 'metadata', code: 'type', error: 'Metadata must be an object, row skipped' },
+    ]);
+  });
+
   it('fails the file on a missing required column or a duplicate header', async () => {
     const missing = await failure('text,externalId\nhello,1\n');
     expect(missing.code).toBe('file_parsing_failed');

@@ -11,7 +11,8 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 /**
  * Validates one row against a compiled schema and turns ajv's first error into the sentence
  * of API.md. CSV cells are strings: `coerce` converts them to the schema's integer, number and
- * boolean types, and only to those (`007` stays "007" where the schema says string).
+ * boolean types, and only to those (`007` stays "007" where the schema says string); a cell holding a
+ * JSON object or list is read as one where the schema asks for an object or an array.
  */
 export class RowValidator {
   private readonly coercible: PropertyInfo[];
@@ -19,7 +20,7 @@ export class RowValidator {
 
   constructor(private readonly schema: ItemSchema) {
     this.coercible = [...schema.properties.values()].filter((p) =>
-      p.types.some((t) => t === 'integer' || t === 'number' || t === 'boolean'),
+      p.types.some((t) => t === 'integer' || t === 'number' || t === 'boolean' || t === 'object' || t === 'array'),
     );
     this.requiredStrings = schema.required.filter((r) => schema.properties.get(r)?.types.includes('string'));
   }
@@ -49,6 +50,16 @@ export class RowValidator {
         const lower = s.toLowerCase();
         if (lower === 'true') value[prop.name] = true;
         else if (lower === 'false') value[prop.name] = false;
+      } else if (
+        (prop.types.includes('object') && s.startsWith('{')) ||
+        (prop.types.includes('array') && s.startsWith('['))
+      ) {
+        // A CSV cell can only carry an object or a list as JSON text (`{"team":"ops"}`).
+        try {
+          value[prop.name] = JSON.parse(s) as unknown;
+        } catch {
+          // left as text: the schema's type rule reports it
+        }
       }
     }
   }
