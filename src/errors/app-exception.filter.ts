@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { AppError, type ErrorCode } from './app-error';
+import { AppError, type ErrorCode, storageUnavailable } from './app-error';
 import { isInfrastructureError } from './infrastructure';
 import { JSON_BODY_LIMIT_BYTES } from '../common/limits';
 import { requestIdOf } from '../common/request-id';
@@ -90,13 +90,7 @@ export class AppExceptionFilter implements ExceptionFilter {
     }
     if (isInfrastructureError(exception)) {
       this.logger.warn(`storage or Redis unavailable: ${(exception as Error).message}`);
-      return new AppError(
-        'FILE_STORAGE_UNAVAILABLE',
-        'File storage is temporarily unavailable.',
-        undefined,
-        undefined,
-        5,
-      );
+      return storageUnavailable();
     }
     const errorId = randomUUID();
     this.logger.error(`unexpected error ${errorId}: ${(exception as Error)?.stack ?? String(exception)}`);
