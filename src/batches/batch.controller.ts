@@ -6,7 +6,7 @@ import { ApiV1 } from '../auth/api-v1.decorator';
 import { Auth, type AuthContext } from '../auth/auth-context';
 import { intQuery } from '../common/query';
 import { AppError } from '../errors/app-error';
-import { formatBytes } from '../ingest/messages';
+import { formatBytes } from '../common/format';
 import { BATCH_STATUSES, type BatchStatus } from '../tokens/batch-record';
 import { BatchService } from './batch.service';
 

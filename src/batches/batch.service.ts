@@ -4,9 +4,8 @@ import type { AuthContext } from '../auth/auth-context';
 import { looksLikeId } from '../common/query';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { AppError, type RowErrorsBody } from '../errors/app-error';
-import { ErrorCollector } from '../ingest/error-collector';
-import { msg } from '../ingest/messages';
-import { RowValidator } from '../ingest/row-validator';
+import { IngestError } from '../ingest/types';
+import { validateItems } from '../ingest/validate-items';
 import { SchemaRegistry } from '../ingest/schema-registry';
 import { MetricsService } from '../metrics/metrics.service';
 import { BatchDataStore } from '../processing/batch-data.store';
@@ -17,7 +16,7 @@ import { BatchRepository, type CreateReply } from '../tokens/batch.repository';
 import { FileTokenRepository } from '../tokens/file-token.repository';
 import { uploadObjects } from '../tokens/upload-record';
 import { BATCH_NOT_ON_PLAN } from '../uploads/upload-precheck.guard';
-import { newId, requireRecord } from '../uploads/upload.service';
+import { ingestErrorToAppError, newId, requireRecord } from '../uploads/upload.service';
 import { type CreateBatchRequest, parseCreateBatch } from './create-batch.request';
 import { IdempotencyService } from './idempotency.service';
 
@@ -121,16 +120,16 @@ export class BatchService {
     let itemCount = 0;
     let rows: RowErrorsBody | undefined;
     if (req.items) {
-      const direct = this.validateItems(req.items, req.schema);
+      const direct = await this.validateItems(req.items, req.schema);
       itemCount = direct.itemCount;
       this.metrics.rowsValidated.inc({ result: 'valid' }, direct.itemCount);
-      this.metrics.rowsValidated.inc({ result: 'rejected' }, direct.errors.total);
-      for (const { code, count } of direct.errors.errorSummary()) this.metrics.rowsRejected.inc({ code }, count);
+      this.metrics.rowsValidated.inc({ result: 'rejected' }, direct.validationErrorCount);
+      for (const { code, count } of direct.errorSummary) this.metrics.rowsRejected.inc({ code }, count);
       rows = {
-        validationErrors: direct.errors.listed,
-        validationErrorCount: direct.errors.total,
-        validationErrorsTruncated: direct.errors.truncated,
-        errorSummary: direct.errors.errorSummary(),
+        validationErrors: direct.validationErrors,
+        validationErrorCount: direct.validationErrorCount,
+        validationErrorsTruncated: direct.validationErrorsTruncated,
+        errorSummary: direct.errorSummary,
       };
       if (!req.dryRun)
         await this.batches.putDirectItems(auth.orgId, id, direct.ndjson, retentionSeconds(this.config) + 86400);
@@ -257,46 +256,19 @@ export class BatchService {
     throw new AppError('file_not_found', `File ${fileId} not found.`);
   }
 
-  private validateItems(items: unknown[], schemaName: string) {
+  private async validateItems(items: unknown[], schemaName: string) {
     const schema = this.schemas.get(schemaName);
     if (!schema)
       throw new AppError(
         'validation_error',
         `Unknown schema "${schemaName}". Known schemas: ${this.schemas.names().join(', ')}.`,
       );
-    const validator = new RowValidator(schema);
-    const errors = new ErrorCollector();
-    const lines: string[] = [];
-    items.forEach((value, i) => {
-      const row = i + 1;
-      if (!value || typeof value !== 'object' || Array.isArray(value)) {
-        errors.add({ row, code: 'type', error: msg.rowNotObject() });
-        return;
-      }
-      const verdict = validator.validate({ ...(value as Record<string, unknown>) }, false);
-      if (verdict.ok) lines.push(`{"row":${row},"item":${JSON.stringify(verdict.item)}}`);
-      else
-        errors.add({
-          row,
-          ...(verdict.field !== undefined && { field: verdict.field }),
-          code: verdict.code,
-          error: verdict.error,
-        });
-    });
-    if (lines.length === 0) {
-      throw new AppError(
-        'file_parsing_failed',
-        items.length ? `No valid items: all ${items.length} have errors.` : 'No items were given.',
-        undefined,
-        {
-          validationErrors: errors.listed,
-          validationErrorCount: errors.total,
-          validationErrorsTruncated: errors.truncated,
-          errorSummary: errors.errorSummary(),
-        },
-      );
+    try {
+      return await validateItems(items, schema);
+    } catch (e) {
+      if (e instanceof IngestError) throw ingestErrorToAppError(e);
+      throw e;
     }
-    return { itemCount: lines.length, ndjson: lines.join('\n') + '\n', errors };
   }
 
   async get(auth: AuthContext, id: string): Promise<BatchView> {

@@ -1,4 +1,4 @@
-import type { RowError, ErrorSummaryEntry } from '../ingest/types';
+import type { ErrorSummaryEntry, RowError } from '../common/row-error';
 
 /** API.md's error codes and their statuses: the one place a code meets a status. */
 export const ERROR_STATUS = {

@@ -5,7 +5,7 @@ import { AppError, type ErrorCode, storageUnavailable } from './app-error';
 import { isInfrastructureError } from './infrastructure';
 import { JSON_BODY_LIMIT_BYTES } from '../common/limits';
 import { requestIdOf } from '../common/request-id';
-import { formatBytes } from '../ingest/messages';
+import { formatBytes } from '../common/format';
 
 const HTTP_CODES: Record<number, ErrorCode> = {
   400: 'validation_error',

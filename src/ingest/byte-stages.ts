@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { EncodingName } from './detect';
-import { formatBytes } from './messages';
+import { formatBytes } from '../common/format';
 import { IngestError } from './types';
 
 /** Thrown by the UTF-8 stage when the bytes are not UTF-8: ingest restarts reading windows-1252. */

@@ -1,8 +1,10 @@
 import { type CsvError, Parser } from 'csv-parse';
-import { formatBytes, msg } from './messages';
+import { msg } from './messages';
+import { formatBytes } from '../common/format';
 import type { ItemSchema } from './schema-registry';
 import type { SourceRecord } from './source-record';
-import { IngestError, type RowError } from './types';
+import { IngestError } from './types';
+import type { RowError } from '../common/row-error';
 
 export interface CsvOptions {
   delimiter: string;

@@ -1,4 +1,4 @@
-import type { ErrorSummaryEntry, RowError } from './types';
+import type { ErrorSummaryEntry, RowError } from '../common/row-error';
 
 export const LISTED_ERRORS = 100;
 

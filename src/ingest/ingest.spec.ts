@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ingest, type IngestOptions } from './ingest';
 import { SchemaRegistry } from './schema-registry';
-import { IngestError, type IngestSummary, type RowError } from './types';
+import { IngestError, type IngestSummary } from './types';
+import type { RowError } from '../common/row-error';
 
 const registry = SchemaRegistry.load();
 const schema = registry.get('default')!;

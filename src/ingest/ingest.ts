@@ -12,25 +12,15 @@ import {
   formatFromName,
   isGzip,
 } from './detect';
-import { ErrorCollector } from './error-collector';
 import { readJson } from './json-reader';
-import { msg } from './messages';
 import { readNdjson } from './ndjson-reader';
-import { RowValidator } from './row-validator';
+import { validateRecords } from './validate-records';
 import type { ItemSchema } from './schema-registry';
 import type { SourceRecord } from './source-record';
-import {
-  type Format,
-  IngestError,
-  type IngestSink,
-  type IngestSummary,
-  type ParsingInfo,
-  type RowError,
-} from './types';
+import { type Format, IngestError, type IngestSink, type IngestSummary, type ParsingInfo } from './types';
 
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 const SNIFF_BYTES = 64 * 1024;
-const MAX_ERROR_COLUMNS = 500;
 
 export interface IngestOptions {
   schema: ItemSchema;
@@ -113,7 +103,7 @@ async function ingestOnce(
     } else {
       records = readNdjson(text, maxRecordBytes);
     }
-    const result = await validateAll(records, options.schema, format, sink, errorColumns);
+    const result = await validateRecords(records, options.schema, format === 'csv', sink, errorColumns, noValidRows);
     return { format, parsing, decompressedBytes, errorColumns, ...result };
   } catch (e) {
     // A gzip file that is both malformed and over the limit once decompressed (a gzip bomb) is
@@ -149,83 +139,6 @@ function chooseFormat(options: IngestOptions, head: Buffer): Format {
   return formatFromContentType(options.contentType) ?? formatFromContent(head);
 }
 
-async function validateAll(
-  records: AsyncGenerator<SourceRecord[]>,
-  schema: ItemSchema,
-  format: Format,
-  sink: IngestSink,
-  errorColumns: string[],
-): Promise<
-  Pick<
-    IngestSummary,
-    'itemCount' | 'validationErrorCount' | 'validationErrors' | 'validationErrorsTruncated' | 'errorSummary'
-  >
-> {
-  const validator = new RowValidator(schema);
-  const errors = new ErrorCollector();
-  const jsonColumns = new Set<string>();
-  const coerce = format === 'csv';
-  let itemCount = 0;
-  let rows = 0;
-
-  const reject = (rec: SourceRecord, e: { code: string; error: string; field?: string }) => {
-    // Key order is the order API.md shows: row, line, field, code, error.
-    const error: RowError = {
-      row: rec.row,
-      ...(rec.line !== undefined && { line: rec.line }),
-      ...(e.field !== undefined && { field: e.field }),
-      code: e.code,
-      error: e.error,
-    };
-    errors.add(error);
-    if (
-      !coerce &&
-      rec.raw &&
-      typeof rec.raw === 'object' &&
-      !Array.isArray(rec.raw) &&
-      jsonColumns.size < MAX_ERROR_COLUMNS
-    ) {
-      for (const k of Object.keys(rec.raw)) jsonColumns.add(k);
-    }
-    return sink.rejected(error, rec.raw);
-  };
-
-  // The readers hand over rows in batches; a batch is validated in one synchronous loop, and the
-  // loop waits only when the sink asks it to (backpressure).
-  for await (const batch of records) {
-    for (const rec of batch) {
-      rows++;
-      let pending: void | Promise<void>;
-      if (rec.error) pending = reject(rec, rec.error);
-      else if (!rec.value || typeof rec.value !== 'object' || Array.isArray(rec.value)) {
-        pending = reject(rec, { code: 'type', error: msg.rowNotObject() });
-      } else {
-        const verdict = validator.validate(rec.value as Record<string, unknown>, coerce);
-        if (verdict.ok) {
-          itemCount++;
-          pending = sink.item(rec.row, verdict.item);
-        } else pending = reject(rec, verdict);
-      }
-      if (pending) await pending;
-    }
-  }
-  if (!coerce) errorColumns.push(...jsonColumns);
-
-  const result = {
-    itemCount,
-    validationErrorCount: errors.total,
-    validationErrors: errors.listed,
-    validationErrorsTruncated: errors.truncated,
-    errorSummary: errors.errorSummary(),
-  };
-  if (itemCount === 0) {
-    const message =
-      rows === 0 ? 'The file has no data rows' : `The file has no valid rows: all ${errors.total} row(s) have errors`;
-    throw new IngestError('file_parsing_failed', message, errors.listed, {
-      validationErrorCount: errors.total,
-      validationErrorsTruncated: errors.truncated,
-      errorSummary: result.errorSummary,
-    });
-  }
-  return result;
+function noValidRows(rows: number, errors: number): string {
+  return rows === 0 ? 'The file has no data rows' : `The file has no valid rows: all ${errors} row(s) have errors`;
 }

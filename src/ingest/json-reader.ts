@@ -1,5 +1,6 @@
 import { IngestError } from './types';
-import { formatBytes, msg } from './messages';
+import { msg } from './messages';
+import { formatBytes } from '../common/format';
 import { BATCH_ROWS, jsonDetail } from './ndjson-reader';
 import type { SourceRecord } from './source-record';
 

@@ -1,4 +1,5 @@
-import { formatBytes, msg } from './messages';
+import { msg } from './messages';
+import { formatBytes } from '../common/format';
 import type { SourceRecord } from './source-record';
 
 const LF = 0x0a;

@@ -1,20 +1,7 @@
+import type { ErrorSummaryEntry, RowError } from '../common/row-error';
+
 export type Format = 'csv' | 'json' | 'ndjson';
 export const FORMATS: readonly Format[] = ['csv', 'json', 'ndjson'];
-
-/** One row-level problem, as API.md shows it. `field` is absent for whole-row errors. */
-export interface RowError {
-  row: number;
-  line?: number;
-  field?: string;
-  code: string;
-  error: string;
-}
-
-export interface ErrorSummaryEntry {
-  field?: string;
-  code: string;
-  count: number;
-}
 
 export interface ParsingInfo {
   encoding: string;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Transform, pipeline } from 'node:stream';
 import type { StorageEngine } from 'multer';
 import { AppError } from '../errors/app-error';
-import { formatBytes } from '../ingest/messages';
+import { formatBytes } from '../common/format';
 
 /** The uploaded file as it waits on disk: counted, hashed, never held in memory. */
 export interface SpooledFile {

@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import type Redis from 'ioredis';
 import { authOf } from '../auth/auth-context';
 import { AppError, STORAGE_NOT_CONFIGURED, storageUnavailable } from '../errors/app-error';
-import { formatBytes } from '../ingest/messages';
+import { formatBytes } from '../common/format';
 import { REDIS } from '../redis/redis.module';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
 

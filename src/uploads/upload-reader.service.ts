@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { AuthContext } from '../auth/auth-context';
 import { storageUnavailable } from '../errors/app-error';
-import type { RowError } from '../ingest/types';
+import type { RowError } from '../common/row-error';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
 import { type UploadRecord, uploadObjects } from '../tokens/upload-record';
 import { ERROR_COLUMNS, type LoggedError, csvLine, rawCells } from './rejected-rows-csv';

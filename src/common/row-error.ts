@@ -1,0 +1,15 @@
+/** One row-level problem, as API.md shows it. `field` is absent for whole-row errors. */
+export interface RowError {
+  row: number;
+  line?: number;
+  field?: string;
+  code: string;
+  error: string;
+}
+
+/** One `{ field, code, count }` of API.md's `errorSummary`: a kind of error over the whole file. */
+export interface ErrorSummaryEntry {
+  field?: string;
+  code: string;
+  count: number;
+}
