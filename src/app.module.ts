@@ -16,6 +16,7 @@ import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
 import { SchemasModule } from './schemas/schemas.module';
 import { StorageModule } from './storage/storage.module';
+import { StoreModule } from './store/store.module';
 import { UploadsModule } from './uploads/uploads.module';
 
 @Module({})
@@ -30,6 +31,7 @@ export class AppModule {
         LifecycleModule,
         RedisModule,
         StorageModule,
+        StoreModule,
         SchemasModule.forRoot(config, schemas),
         QueueModule,
         RateLimitModule,

@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { ConfigError, loadConfig } from './config/app-config';
-import { preflight } from './config/preflight';
+import { preflight } from './bootstrap';
 import { SchemaLoadError } from './ingest/schema-registry';
 
 async function bootstrap(): Promise<void> {

@@ -9,6 +9,7 @@ import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
 import { SchemasModule } from './schemas/schemas.module';
 import { StorageModule } from './storage/storage.module';
+import { StoreModule } from './store/store.module';
 
 /** The worker process: BullMQ consumers only, no HTTP. */
 @Module({})
@@ -22,6 +23,7 @@ export class WorkerModule {
         MetricsModule,
         RedisModule,
         StorageModule,
+        StoreModule,
         SchemasModule.forRoot(config, schemas),
         QueueModule,
         ProcessingModule,

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { createServer } from 'node:http';
 import { MetricsService } from './metrics/metrics.service';
 import { ConfigError, loadConfig } from './config/app-config';
-import { preflight } from './config/preflight';
+import { preflight } from './bootstrap';
 import { SchemaLoadError } from './ingest/schema-registry';
 import { WorkerModule } from './worker.module';
 

@@ -2,19 +2,31 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, Stre
 import { ApiBody, ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Readable } from 'node:stream';
-import { ApiV1 } from '../auth/api-v1.decorator';
+import { ApiV1 } from '../http/api-v1.decorator';
 import { Auth, type AuthContext } from '../auth/auth-context';
-import { intQuery } from '../common/query';
+import { intQuery } from '../http/query';
 import { AppError } from '../errors/app-error';
-import { formatBytes } from '../common/format';
-import { BATCH_STATUSES, type BatchStatus } from '../tokens/batch-record';
+import { BATCH_STATUSES, type BatchStatus } from '../store/batch-record';
+import { payloadTooLarge } from '../errors/errors';
+import { IdempotencyRepository } from '../store/idempotency.repository';
+import { assertBatchPlan } from './batch-admission';
+import { createdBody, verdictBody } from './batch-answers';
 import { BatchService } from './batch.service';
+import { parseCreateBatch } from './create-batch.request';
+import { CreateBatch } from './create-batch.usecase';
+import { DryRunBatch } from './dry-run-batch.usecase';
+import { type HttpAnswer, idempotent } from './idempotent';
 
 @ApiTags('batches')
 @ApiV1()
 @Controller('v1')
 export class BatchController {
-  constructor(private readonly batches: BatchService) {}
+  constructor(
+    private readonly batches: BatchService,
+    private readonly createBatch: CreateBatch,
+    private readonly dryRun: DryRunBatch,
+    private readonly idempotency: IdempotencyRepository,
+  ) {}
 
   @Post('batch')
   @ApiOperation({
@@ -54,18 +66,26 @@ export class BatchController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const size = (res.req as { bodyBytes?: number }).bodyBytes ?? 0;
-    if (size > auth.plan.maxFileBytes) {
-      throw new AppError('payload_too_large', `File size exceeds maximum of ${formatBytes(auth.plan.maxFileBytes)}`, {
-        maxBytes: auth.plan.maxFileBytes,
-      });
-    }
+    if (size > auth.plan.maxFileBytes) throw payloadTooLarge(auth.plan.maxFileBytes);
     if (idempotencyKey !== undefined && idempotencyKey.trim() === '') {
       throw new AppError('validation_error', 'Idempotency-Key must not be empty.');
     }
-    const result = await this.batches.create(auth, body, idempotencyKey);
-    res.status(result.status);
-    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    return result.body;
+    const request = parseCreateBatch(body);
+    let answer: HttpAnswer;
+    if (request.dryRun) {
+      // A dry run answers 200 with the verdict the real request would get, refusals included.
+      answer = { status: 200, body: verdictBody(await this.dryRun.execute(auth, request)) };
+    } else {
+      assertBatchPlan(auth); // before the Idempotency-Key is looked at, as a 402 is never stored
+      const run = async () => ({ status: 202, body: createdBody(await this.createBatch.execute(auth, request)) });
+      answer =
+        idempotencyKey === undefined
+          ? await run()
+          : await idempotent(this.idempotency, auth.orgId, idempotencyKey, body, run);
+    }
+    res.status(answer.status);
+    if (answer.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return answer.body;
   }
 
   @Get('batch/:id')

@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
-import { BatchDataStore } from '../processing/batch-data.store';
-import { BatchRepository } from '../tokens/batch.repository';
-import { FileTokenRepository } from '../tokens/file-token.repository';
+import { BatchAdmission } from './batch-admission';
 import { BatchController } from './batch.controller';
 import { BatchService } from './batch.service';
-import { IdempotencyService } from './idempotency.service';
+import { CreateBatch } from './create-batch.usecase';
+import { DryRunBatch } from './dry-run-batch.usecase';
 
+/** POST /v1/batch and the batch routes; the repositories come from the global StoreModule. */
 @Module({
   controllers: [BatchController],
-  providers: [BatchService, IdempotencyService, BatchRepository, FileTokenRepository, BatchDataStore],
+  providers: [BatchService, BatchAdmission, CreateBatch, DryRunBatch],
 })
 export class BatchesModule {}

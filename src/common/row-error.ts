@@ -13,3 +13,11 @@ export interface ErrorSummaryEntry {
   code: string;
   count: number;
 }
+
+/** The row-error part of a body (an upload's answer, a file_parsing_failed envelope, a dry-run verdict). */
+export interface RowErrorsBody {
+  validationErrors: RowError[];
+  validationErrorCount?: number;
+  validationErrorsTruncated?: boolean;
+  errorSummary?: ErrorSummaryEntry[];
+}

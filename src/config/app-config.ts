@@ -26,6 +26,8 @@ export interface AppConfig {
   webhookSecret?: string;
   workerConcurrency: number;
   batchRetentionDays: number;
+  /** BATCH_RETENTION_DAYS in seconds: how long finished batches, their results and tombstones are kept. */
+  batchRetentionSeconds: number;
   workerInProcess: boolean;
   /** 'api' connections fail fast (503, no hanging request); 'worker' ones retry forever. */
   redisRole: 'api' | 'worker';
@@ -150,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
   }
 
+  const batchRetentionDays = int(env, 'BATCH_RETENTION_DAYS', 7, 1, 3650);
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
     redisUrl,
@@ -164,7 +167,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookUrl,
     webhookSecret: env.WEBHOOK_SECRET || undefined,
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256),
-    batchRetentionDays: int(env, 'BATCH_RETENTION_DAYS', 7, 1, 3650),
+    batchRetentionDays,
+    batchRetentionSeconds: batchRetentionDays * 86400,
     workerInProcess: bool(env, 'WORKER_IN_PROCESS', false),
     redisRole: 'api',
     workerLockMs: int(env, 'WORKER_LOCK_MS', 30_000, 1000, 600_000),

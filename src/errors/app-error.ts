@@ -1,4 +1,4 @@
-import type { ErrorSummaryEntry, RowError } from '../common/row-error';
+import type { RowErrorsBody } from '../common/row-error';
 
 /** API.md's error codes and their statuses: the one place a code meets a status. */
 export const ERROR_STATUS = {
@@ -23,14 +23,11 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-export interface RowErrorsBody {
-  validationErrors: RowError[];
-  validationErrorCount?: number;
-  validationErrorsTruncated?: boolean;
-  errorSummary?: ErrorSummaryEntry[];
-}
-
-/** What services throw. The exception filter turns it into API.md's envelope; nothing else builds error bodies. */
+/**
+ * What services throw. The exception filter turns it into API.md's envelope; nothing else builds error
+ * bodies. Services do not call this constructor for contract errors: `errors.ts` has one factory per
+ * error, so each of API.md's sentences is written once.
+ */
 export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
@@ -47,11 +44,4 @@ export class AppError extends Error {
   get status(): number {
     return ERROR_STATUS[this.code];
   }
-}
-
-export const STORAGE_NOT_CONFIGURED = 'File upload is not configured. Please use direct JSON items array instead.';
-export const STORAGE_UNAVAILABLE = 'File storage is temporarily unavailable.';
-
-export function storageUnavailable(): AppError {
-  return new AppError('FILE_STORAGE_UNAVAILABLE', STORAGE_UNAVAILABLE, undefined, undefined, 5);
 }

@@ -1,11 +1,11 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { AppError, type ErrorCode, storageUnavailable } from './app-error';
+import { AppError, type ErrorCode } from './app-error';
+import { internalError, invalidJsonBody, payloadTooLarge, routeNotFound, storageUnavailable } from './errors';
 import { isInfrastructureError } from './infrastructure';
 import { JSON_BODY_LIMIT_BYTES } from '../common/limits';
 import { requestIdOf } from '../common/request-id';
-import { formatBytes } from '../common/format';
 
 const HTTP_CODES: Record<number, ErrorCode> = {
   400: 'validation_error',
@@ -74,17 +74,14 @@ export class AppExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = HTTP_CODES[status];
-      if (status === 404) return new AppError('not_found', `Route ${req.method} ${req.path} not found`);
-      if (status === 400 && /JSON/i.test(exception.message)) {
-        return new AppError('validation_error', 'Request body is not valid JSON');
-      }
+      if (status === 404) return routeNotFound(req.method, req.path);
+      if (status === 400 && /JSON/i.test(exception.message)) return invalidJsonBody();
       if (code) return new AppError(code, exception.message);
     }
     const type = (exception as { type?: string })?.type;
-    if (type === 'entity.parse.failed') return new AppError('validation_error', 'Request body is not valid JSON');
+    if (type === 'entity.parse.failed') return invalidJsonBody();
     if (type === 'entity.too.large') {
-      return new AppError('payload_too_large', `File size exceeds maximum of ${formatBytes(JSON_BODY_LIMIT_BYTES)}`, {
-        maxBytes: JSON_BODY_LIMIT_BYTES,
+      return payloadTooLarge(JSON_BODY_LIMIT_BYTES, {
         hint: 'Larger batches: upload a file and create the batch from its fileId.',
       });
     }
@@ -94,6 +91,6 @@ export class AppExceptionFilter implements ExceptionFilter {
     }
     const errorId = randomUUID();
     this.logger.error(`unexpected error ${errorId}: ${(exception as Error)?.stack ?? String(exception)}`);
-    return new AppError('internal_error', `Internal error (id ${errorId})`, { errorId });
+    return internalError(errorId);
   }
 }

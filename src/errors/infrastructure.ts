@@ -15,7 +15,9 @@ const STORAGE_CODES = new Set([
   'ENFILE',
 ]);
 const REDIS_MESSAGES =
-  /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|connect ECONNREFUSED/;
+  /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|connect ECONNREFUSED|Redis transaction aborted/;
+/** Redis refusing a command for its own state (memory, persistence, replication, failover), not for ours. */
+const REDIS_REFUSALS = /\b(LOADING|READONLY|MISCONF|OOM|EXECABORT|NOREPLICAS|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY)\b/;
 
 /**
  * Errors that mean Redis or file storage is unreachable or failing: 503, never 500 (STYLE.md).
@@ -28,7 +30,7 @@ export function isInfrastructureError(e: unknown): boolean {
   const { name, code, message } = e as { name?: unknown; code?: unknown; message?: unknown };
   const text = typeof message === 'string' ? message : '';
   if (name === 'MaxRetriesPerRequestError') return true;
-  if (name === 'ReplyError' && /LOADING|READONLY|MISCONF|OOM/.test(text)) return true;
+  if (name === 'ReplyError' && REDIS_REFUSALS.test(text)) return true;
   if (REDIS_MESSAGES.test(text)) return true;
   return typeof code === 'string' && STORAGE_CODES.has(code);
 }

@@ -1,4 +1,5 @@
-import type { ErrorSummaryEntry, RowError } from '../common/row-error';
+import type { ErrorSummaryEntry, RowError, RowErrorsBody } from '../common/row-error';
+import { ErrorCollector } from './error-collector';
 
 export type Format = 'csv' | 'json' | 'ndjson';
 export const FORMATS: readonly Format[] = ['csv', 'json', 'ndjson'];
@@ -46,4 +47,26 @@ export class IngestError extends Error {
     super(message);
     this.name = 'IngestError';
   }
+
+  /** The row errors of a `file_parsing_failed`, as its 400 body lists them. */
+  get rows(): RowErrorsBody {
+    const extra = this.extra as {
+      validationErrorCount?: number;
+      validationErrorsTruncated?: boolean;
+      errorSummary?: ErrorSummaryEntry[];
+    };
+    return {
+      validationErrors: this.validationErrors,
+      validationErrorCount: extra.validationErrorCount ?? this.validationErrors.length,
+      validationErrorsTruncated: extra.validationErrorsTruncated ?? false,
+      errorSummary: extra.errorSummary ?? summarize(this.validationErrors),
+    };
+  }
+}
+
+/** One { field, code, count } per kind of error. */
+function summarize(errors: RowError[]): ErrorSummaryEntry[] {
+  const collector = new ErrorCollector();
+  for (const e of errors) collector.add(e);
+  return collector.errorSummary();
 }

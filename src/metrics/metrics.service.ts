@@ -81,11 +81,22 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry, prefix: 'batchgate_' });
   }
 
-  /** Reads live values (queue depth) just before a scrape. */
-  onScrape?: () => Promise<void>;
+  private readonly beforeScrape: (() => Promise<void>)[] = [];
+
+  /** Registers a reader of live values (queue depth) that runs just before each scrape. */
+  onScrape(read: () => Promise<void>): void {
+    this.beforeScrape.push(read);
+  }
+
+  /** Rows of one validated input (an upload, or a batch's direct items). */
+  countRows(r: { itemCount: number; validationErrorCount: number; errorSummary: { code: string; count: number }[] }) {
+    this.rowsValidated.inc({ result: 'valid' }, r.itemCount);
+    this.rowsValidated.inc({ result: 'rejected' }, r.validationErrorCount);
+    for (const { code, count } of r.errorSummary) this.rowsRejected.inc({ code }, count);
+  }
 
   async render(): Promise<string> {
-    await this.onScrape?.().catch(() => undefined);
+    await Promise.all(this.beforeScrape.map((read) => read().catch(() => undefined)));
     return this.registry.metrics();
   }
 }

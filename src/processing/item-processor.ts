@@ -1,9 +1,4 @@
-import type { BatchRecord } from '../tokens/batch-record';
-
-export interface ChunkItem {
-  row: number;
-  item: Record<string, unknown>;
-}
+import type { BatchRecord, ChunkItem } from '../store/batch-record';
 
 export interface ItemResult {
   row: number;

@@ -1,19 +1,21 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { BatchRepository } from '../tokens/batch.repository';
-import { BatchDataStore } from './batch-data.store';
+import { BatchRequeueSweeper } from './batch-requeue.sweeper';
+import { BatchRetentionSweeper } from './batch-retention.sweeper';
+import { BatchRunner } from './batch-runner';
+import { BatchSweepsService } from './batch-sweeps.service';
 import { BatchWorkerService } from './batch-worker.service';
-import { BatchProcessor } from './batch.processor';
 import { AcceptProcessor, ITEM_PROCESSOR, type ItemProcessor } from './item-processor';
 import { WebhookProcessor } from './webhook.processor';
 
-/** The worker: BullMQ consumer, batch runner, processors. */
+/** The worker: the BullMQ consumer, the batch runner, the processors, the sweeps. Repositories come from StoreModule. */
 @Module({
   providers: [
-    BatchRepository,
-    BatchDataStore,
-    BatchProcessor,
+    BatchRunner,
     BatchWorkerService,
+    BatchRequeueSweeper,
+    BatchRetentionSweeper,
+    BatchSweepsService,
     {
       provide: ITEM_PROCESSOR,
       inject: [APP_CONFIG],
@@ -28,6 +30,5 @@ import { WebhookProcessor } from './webhook.processor';
           : new AcceptProcessor(),
     },
   ],
-  exports: [BatchDataStore],
 })
 export class ProcessingModule {}

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
-import type { BatchRecord } from '../tokens/batch-record';
-import type { ChunkItem, ItemProcessor, ItemResult } from './item-processor';
+import type { BatchRecord, ChunkItem } from '../store/batch-record';
+import type { ItemProcessor, ItemResult } from './item-processor';
 
 export interface WebhookOptions {
   url: string;

@@ -1,9 +1,9 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { getQueueToken } from '@nestjs/bull-shared';
 import { Queue } from 'bullmq';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { closeRedis } from '../redis/redis.module';
+import { apiConnection, closeRedis } from '../redis/connections';
 import { BATCH_QUEUE, BATCH_QUEUE_NAME } from './batch-queue';
 
 const QUEUE_REDIS = Symbol('QUEUE_REDIS');
@@ -18,13 +18,8 @@ const QUEUE_REDIS = Symbol('QUEUE_REDIS');
     {
       provide: QUEUE_REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
-        new Redis(config.redisUrl, {
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 1,
-          connectTimeout: 2000,
-          retryStrategy: (times) => Math.min(200 * times, 2000),
-        }).on('error', () => undefined), // reported by the api's own connection and /ready
+      // Fail-fast like every api connection (see connections.ts); its outages are logged, not counted.
+      useFactory: (config: AppConfig) => apiConnection(config, 'queue'),
     },
     {
       provide: BATCH_QUEUE,

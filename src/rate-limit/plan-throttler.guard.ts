@@ -3,7 +3,7 @@ import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { authOf } from '../auth/auth-context';
 import { AppError } from '../errors/app-error';
-import { keys } from '../redis/redis-keys';
+import { keys } from '../store/redis-keys';
 
 /**
  * @nestjs/throttler, counted per API key across every route and every api process (its storage is

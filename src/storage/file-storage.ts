@@ -25,6 +25,8 @@ export interface FileStorage {
   /** The object's bytes; the stream errors with code ENOENT when it does not exist. */
   openRead(key: string, start?: number): Readable;
   delete(key: string): Promise<void>;
+  /** Deletes spool files older than `maxAgeMs` (left by a crash mid-request); how many went. */
+  sweepSpool(maxAgeMs: number): Promise<number>;
   /** Throws when storage cannot be used (readiness): it must exist and take a write. */
   check(): Promise<void>;
 }

@@ -178,6 +178,9 @@ export class LocalFileStorage implements FileStorage {
 /** STORAGE_DRIVER=none: file uploads are refused with 503; the direct `items` path still works. */
 export class NoFileStorage implements FileStorage {
   readonly configured = false;
+  sweepSpool(): Promise<number> {
+    return Promise.resolve(0);
+  }
   spoolDir(): string {
     throw new Error('file storage is not configured');
   }

@@ -4,11 +4,11 @@ import multer, { MulterError } from 'multer';
 import type { Observable } from 'rxjs';
 import { authOf } from '../auth/auth-context';
 import { AppError } from '../errors/app-error';
+import { fileRequired } from '../errors/errors';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
 import { CLIENT_ABORTED, SpoolStorageEngine } from './spool-storage.engine';
 
 export const FILE_FIELD = 'file';
-export const FILE_REQUIRED = 'File is required. Use form field name "file".';
 
 /** Small limits: besides `file`, an upload has at most a few short text fields. */
 const LIMITS = { files: 1, fields: 10, fieldSize: 1024, fieldNameSize: 100, parts: 12, headerPairs: 20 };
@@ -20,7 +20,7 @@ function toAppError(e: unknown, sawFile: boolean): Error {
       case 'LIMIT_UNEXPECTED_FILE':
       case 'LIMIT_FILE_COUNT':
         if (e.field && e.field !== FILE_FIELD && !sawFile) {
-          return new AppError('validation_error', FILE_REQUIRED, { unexpectedField: e.field });
+          return fileRequired({ unexpectedField: e.field });
         }
         return new AppError('validation_error', 'Send exactly one file part, in the form field "file".', {
           ...(e.field && { unexpectedField: e.field }),

@@ -5,8 +5,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, pipeline } from 'node:stream';
 import type { StorageEngine } from 'multer';
-import { AppError } from '../errors/app-error';
-import { formatBytes } from '../common/format';
+import { payloadTooLarge } from '../errors/errors';
 
 /** The uploaded file as it waits on disk: counted, hashed, never held in memory. */
 export interface SpooledFile {
@@ -52,9 +51,7 @@ export class SpoolStorageEngine implements StorageEngine {
       transform(chunk: Buffer, _enc, done) {
         size += chunk.length;
         if (size > max) {
-          done(
-            new AppError('payload_too_large', `File size exceeds maximum of ${formatBytes(max)}`, { maxBytes: max }),
-          );
+          done(payloadTooLarge(max));
           return;
         }
         hash.update(chunk);

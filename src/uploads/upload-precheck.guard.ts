@@ -2,15 +2,12 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import type { Request } from 'express';
 import type Redis from 'ioredis';
 import { authOf } from '../auth/auth-context';
-import { AppError, STORAGE_NOT_CONFIGURED, storageUnavailable } from '../errors/app-error';
-import { formatBytes } from '../common/format';
+import { batchNotOnPlan, payloadTooLarge, storageNotConfigured, storageUnavailable } from '../errors/errors';
 import { REDIS } from '../redis/redis.module';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
 
 /** Room for the multipart boundaries, part headers and the small text fields around the file. */
 export const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
-
-export const BATCH_NOT_ON_PLAN = (plan: string) => `Batch processing is not available on the ${plan} plan.`;
 
 /**
  * Everything that can refuse an upload before a byte of its body is read: the plan (402), storage
@@ -27,19 +24,12 @@ export class UploadPrecheckGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     const auth = authOf(req);
     if (!auth) throw new Error('UploadPrecheckGuard needs ApiKeyGuard');
-    if (!auth.plan.batchEnabled) {
-      throw new AppError('quota_exceeded', BATCH_NOT_ON_PLAN(auth.plan.name), {
-        limit: 'batchEnabled',
-        plan: auth.plan.name,
-      });
-    }
-    if (!this.storage.configured) {
-      throw new AppError('FILE_STORAGE_UNAVAILABLE', STORAGE_NOT_CONFIGURED, undefined, undefined, 3600);
-    }
+    if (!auth.plan.batchEnabled) throw batchNotOnPlan(auth.plan.name);
+    if (!this.storage.configured) throw storageNotConfigured();
     const declared = Number(req.header('content-length'));
     const max = auth.plan.maxFileBytes;
     if (Number.isFinite(declared) && declared > max + MULTIPART_OVERHEAD_BYTES) {
-      throw new AppError('payload_too_large', `File size exceeds maximum of ${formatBytes(max)}`, { maxBytes: max });
+      throw payloadTooLarge(max);
     }
     if (this.redis.status !== 'ready') throw storageUnavailable();
     return true;

@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { AuthContext } from '../auth/auth-context';
-import { storageUnavailable } from '../errors/app-error';
+import { storageUnavailable } from '../errors/errors';
 import type { RowError } from '../common/row-error';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
-import { type UploadRecord, uploadObjects } from '../tokens/upload-record';
+import { type UploadRecord } from '../store/upload-record';
+import { uploadObjects } from '../store/storage-keys';
 import { ERROR_COLUMNS, type LoggedError, csvLine, rawCells } from './rejected-rows-csv';
 import { UploadService } from './upload.service';
 

@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
-import { LocalFileStorage } from '../storage/local-file-storage';
-import { FileTokenRepository } from '../tokens/file-token.repository';
-import { uploadObjects } from '../tokens/upload-record';
+import { FileTokenRepository } from '../store/file-token.repository';
+import { uploadObjects } from '../store/storage-keys';
 
 const EVERY_MS = 60_000;
 const BATCH = 200;
+/** A spool file older than this belongs to no request still running. */
+const SPOOL_MAX_AGE_MS = 6 * 3600 * 1000;
 
 /**
  * Deletes the stored objects of uploads that expired unconsumed, and spool files left by a crash.
@@ -49,7 +50,7 @@ export class UploadSweeperService implements OnApplicationBootstrap, OnApplicati
       await this.tokens.forgetExpiry(member);
       deleted++;
     }
-    if (this.storage instanceof LocalFileStorage) await this.storage.sweepSpool(6 * 3600 * 1000);
+    await this.storage.sweepSpool(SPOOL_MAX_AGE_MS);
     return deleted;
   }
 }

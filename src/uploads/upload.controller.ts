@@ -13,9 +13,9 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ApiV1 } from '../auth/api-v1.decorator';
+import { ApiV1 } from '../http/api-v1.decorator';
 import { Auth, type AuthContext } from '../auth/auth-context';
-import { intQuery } from '../common/query';
+import { intQuery } from '../http/query';
 import { AppError } from '../errors/app-error';
 import { MultipartInterceptor } from './multipart.interceptor';
 import type { SpooledFile } from './spool-storage.engine';

@@ -1,62 +1,34 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import type { AuthContext } from '../auth/auth-context';
+import { looksLikeId, newId } from '../common/ids';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { looksLikeId } from '../common/query';
 import { AppError } from '../errors/app-error';
-import { type EncodingName, normalizeEncoding } from '../ingest/detect';
+import { fileAlreadyConsumed, fileNotFound, fileRequired, payloadTooLarge, rowsRefused } from '../errors/errors';
 import { ingest } from '../ingest/ingest';
 import { SchemaRegistry } from '../ingest/schema-registry';
-import { ErrorCollector } from '../ingest/error-collector';
-import { FORMATS, type Format, IngestError } from '../ingest/types';
-import type { ErrorSummaryEntry, RowError } from '../common/row-error';
+import { IngestError } from '../ingest/types';
 import { MetricsService } from '../metrics/metrics.service';
 import { FILE_STORAGE, type FileStorage, type StorageWriter } from '../storage/file-storage';
-import { FileTokenRepository } from '../tokens/file-token.repository';
-import { type UploadLookup, type UploadRecord, uploadObjects } from '../tokens/upload-record';
-import { FILE_REQUIRED } from './multipart.interceptor';
+import { FileTokenRepository, type LiveUpload, requireLive } from '../store/file-token.repository';
+import { uploadObjects } from '../store/storage-keys';
+import type { UploadRecord } from '../store/upload-record';
+import type { RowError } from '../common/row-error';
+import { type UploadFields, readUploadFields } from './upload-fields';
+import { type UploadResponse, type UploadView, toUploadResponse, toUploadView } from './upload-view';
 import type { SpooledFile } from './spool-storage.engine';
 
-export type UploadResponse = Omit<UploadRecord, 'orgId' | 'createdAt' | 'errorColumns'> & { message: string };
-export type UploadView = Omit<UploadResponse, 'validationErrors'> & {
-  status: 'available' | 'consumed';
-  batchId?: string;
-  createdAt: string;
-};
-
-/** 128 random bits, URL-safe (API.md asks for at least 122). */
-export function newId(prefix: string): string {
-  return `${prefix}_${randomBytes(16).toString('base64url')}`;
-}
-
-function field(fields: Record<string, unknown>, name: string): string | undefined {
-  const v = fields[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string')
-    throw new AppError('validation_error', `Form field "${name}" must be given once, as text.`);
-  return v.trim() === '' ? undefined : v.trim();
-}
-
-/** One { field, code, count } per kind of error. */
-function summarize(errors: RowError[]): ErrorSummaryEntry[] {
-  const collector = new ErrorCollector();
-  for (const e of errors) collector.add(e);
-  return collector.errorSummary();
-}
-
-export function ingestErrorToAppError(e: IngestError): AppError {
-  if (e.code === 'file_parsing_failed') {
-    const extra = e.extra as { validationErrorCount?: number; validationErrorsTruncated?: boolean; errorSummary?: [] };
-    return new AppError('file_parsing_failed', e.message, undefined, {
-      validationErrors: e.validationErrors,
-      validationErrorCount: extra.validationErrorCount ?? e.validationErrors.length,
-      validationErrorsTruncated: extra.validationErrorsTruncated ?? false,
-      errorSummary: extra.errorSummary ?? summarize(e.validationErrors),
-    });
+/** A whole-file failure of ingest, as API.md's error: 400 (with the row errors), 413 (the plan's figure) or 415. */
+function ingestFailure(e: IngestError, maxBytes: number): AppError {
+  switch (e.code) {
+    case 'file_parsing_failed':
+      return rowsRefused(e.message, e.rows);
+    case 'payload_too_large':
+      return payloadTooLarge(maxBytes);
+    default:
+      return new AppError(e.code, e.message);
   }
-  return new AppError(e.code, e.message, Object.keys(e.extra).length ? e.extra : undefined);
 }
 
 /** An upload's objects being written: items and rejected rows, as NDJSON. */
@@ -82,6 +54,7 @@ class UploadSink {
   }
 }
 
+/** Direct uploads: the ingest run that turns a spooled file into stored items and a fileId; lookup and discard. */
 @Injectable()
 export class UploadService {
   private readonly logger = new Logger(UploadService.name);
@@ -101,46 +74,14 @@ export class UploadService {
     fields: Record<string, unknown>,
   ): Promise<UploadResponse> {
     try {
-      if (!file) throw new AppError('validation_error', FILE_REQUIRED);
-      const options = this.readFields(fields);
-      return await this.store(auth, file, options);
+      if (!file) throw fileRequired();
+      return await this.ingestFile(auth, file, readUploadFields(fields, this.schemas));
     } finally {
       if (file) await rm(file.path, { force: true });
     }
   }
 
-  private readFields(fields: Record<string, unknown>) {
-    const schemaName = field(fields, 'schema') ?? 'default';
-    const schema = this.schemas.get(schemaName);
-    if (!schema) {
-      throw new AppError(
-        'validation_error',
-        `Unknown schema "${schemaName}". Known schemas: ${this.schemas.names().join(', ')}.`,
-      );
-    }
-    const format = field(fields, 'format')?.toLowerCase();
-    if (format !== undefined && !FORMATS.includes(format as Format)) {
-      throw new AppError('validation_error', `Unknown format "${format}": use csv, json or ndjson.`);
-    }
-    const encodingName = field(fields, 'encoding');
-    let encoding: EncodingName | undefined;
-    if (encodingName !== undefined) {
-      encoding = normalizeEncoding(encodingName);
-      if (!encoding) {
-        throw new AppError(
-          'validation_error',
-          `Unknown encoding "${encodingName}": use utf-8, utf-16le, utf-16be or windows-1252.`,
-        );
-      }
-    }
-    return { schema, format: format as Format | undefined, encoding };
-  }
-
-  private async store(
-    auth: AuthContext,
-    file: SpooledFile,
-    options: ReturnType<UploadService['readFields']>,
-  ): Promise<UploadResponse> {
+  private async ingestFile(auth: AuthContext, file: SpooledFile, options: UploadFields): Promise<UploadResponse> {
     const fileId = newId('f');
     const objects = uploadObjects(auth.orgId, fileId);
     const sink = new UploadSink(
@@ -184,13 +125,14 @@ export class UploadService {
       };
       await this.tokens.save(record, this.config.fileTtlSeconds);
       stored = true;
-      this.count(record);
+      this.metrics.uploads.inc({ format: record.format, outcome: 'accepted' });
+      this.metrics.uploadBytes.inc({ format: record.format }, record.sizeBytes);
+      this.metrics.countRows(record);
       return toUploadResponse(record);
     } catch (e) {
       if (e instanceof IngestError) {
         this.metrics.uploads.inc({ format: options.format ?? 'unknown', outcome: e.code });
-        if (e.code === 'payload_too_large') e.extra.maxBytes = auth.plan.maxFileBytes;
-        throw ingestErrorToAppError(e);
+        throw ingestFailure(e, auth.plan.maxFileBytes);
       }
       throw e;
     } finally {
@@ -199,81 +141,25 @@ export class UploadService {
     }
   }
 
-  private count(record: UploadRecord): void {
-    this.metrics.uploads.inc({ format: record.format, outcome: 'accepted' });
-    this.metrics.uploadBytes.inc({ format: record.format }, record.sizeBytes);
-    this.metrics.rowsValidated.inc({ result: 'valid' }, record.itemCount);
-    this.metrics.rowsValidated.inc({ result: 'rejected' }, record.validationErrorCount);
-    for (const { code, count } of record.errorSummary) this.metrics.rowsRejected.inc({ code }, count);
-  }
-
-  /** The upload, or the API.md error for a consumed/expired/discarded/unknown id. */
-  async find(auth: AuthContext, fileId: string): Promise<Extract<UploadLookup, { record: UploadRecord }>> {
-    if (!looksLikeId(fileId, 'f')) throw new AppError('file_not_found', `File ${fileId.slice(0, 64)} not found.`);
-    const found = await this.tokens.find(auth.orgId, fileId);
-    return requireRecord(found, fileId);
+  /** The upload, or the API.md error for an expired/discarded/unknown id. */
+  find(auth: AuthContext, fileId: string): Promise<LiveUpload> {
+    return this.tokens.require(auth.orgId, fileId);
   }
 
   async view(auth: AuthContext, fileId: string): Promise<UploadView> {
     const found = await this.find(auth, fileId);
-    const { validationErrors: _listed, ...rest } = toUploadResponse(found.record);
-    return {
-      ...rest,
-      createdAt: found.record.createdAt,
-      status: found.state,
-      ...(found.state === 'consumed' && { batchId: found.batchId }),
-    };
+    return toUploadView(found.record, found.state, found.state === 'consumed' ? found.batchId : undefined);
   }
 
   async discard(auth: AuthContext, fileId: string): Promise<void> {
-    if (!looksLikeId(fileId, 'f')) throw new AppError('file_not_found', `File ${fileId.slice(0, 64)} not found.`);
+    if (!looksLikeId(fileId, 'f')) throw fileNotFound(fileId);
     const result = await this.tokens.discard(auth.orgId, fileId);
     if (result.state === 'discarded-now') {
       const objects = uploadObjects(auth.orgId, fileId);
       await Promise.all([this.storage.delete(objects.items), this.storage.delete(objects.errors)]);
       return;
     }
-    if (result.state === 'consumed') {
-      throw new AppError('file_already_consumed', 'This file was already used to create a batch.', {
-        batchId: result.batchId,
-      });
-    }
-    requireRecord(result, fileId);
+    if (result.state === 'consumed') throw fileAlreadyConsumed(result.batchId);
+    requireLive(result, fileId);
   }
-}
-
-export function requireRecord(found: UploadLookup, fileId: string): Extract<UploadLookup, { record: UploadRecord }> {
-  switch (found.state) {
-    case 'available':
-    case 'consumed':
-      return found;
-    case 'expired':
-      throw new AppError('file_expired', `File ${fileId} has expired. Upload the file again.`);
-    case 'discarded':
-    case 'unknown':
-      throw new AppError('file_not_found', `File ${fileId} not found.`);
-  }
-}
-
-export function toUploadResponse(r: UploadRecord): UploadResponse {
-  const message =
-    r.validationErrorCount > 0
-      ? `File uploaded with ${r.validationErrorCount} validation warning(s). Items with errors were skipped.`
-      : 'File uploaded successfully';
-  return {
-    fileId: r.fileId,
-    originalFileName: r.originalFileName,
-    format: r.format,
-    schema: r.schema,
-    itemCount: r.itemCount,
-    validationErrorCount: r.validationErrorCount,
-    validationErrors: r.validationErrors,
-    validationErrorsTruncated: r.validationErrorsTruncated,
-    errorSummary: r.errorSummary,
-    parsing: r.parsing,
-    sizeBytes: r.sizeBytes,
-    sha256: r.sha256,
-    expiresAt: r.expiresAt,
-    message,
-  };
 }

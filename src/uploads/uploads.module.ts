@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { FileTokenRepository } from '../tokens/file-token.repository';
 import { MultipartInterceptor } from './multipart.interceptor';
 import { UploadPrecheckGuard } from './upload-precheck.guard';
 import { UploadReaderService } from './upload-reader.service';
@@ -9,14 +8,6 @@ import { UploadService } from './upload.service';
 
 @Module({
   controllers: [UploadController],
-  providers: [
-    UploadService,
-    UploadReaderService,
-    UploadSweeperService,
-    UploadPrecheckGuard,
-    MultipartInterceptor,
-    FileTokenRepository,
-  ],
-  exports: [UploadService, FileTokenRepository],
+  providers: [UploadService, UploadReaderService, UploadSweeperService, UploadPrecheckGuard, MultipartInterceptor],
 })
 export class UploadsModule {}

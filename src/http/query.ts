@@ -11,8 +11,3 @@ export function intQuery(value: unknown, name: string, def: number, min: number,
     throw new AppError('validation_error', `Query parameter "${name}" must be between ${min} and ${max}.`);
   return n;
 }
-
-/** Ids are URL-safe base64 with a prefix; anything else cannot exist, so it is simply not found. */
-export function looksLikeId(id: string, prefix: string): boolean {
-  return new RegExp(`^${prefix}_[A-Za-z0-9_-]{16,64}$`).test(id);
-}

@@ -1,7 +1,7 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SchemaLoadError, SchemaRegistry } from '../ingest/schema-registry';
-import { type AppConfig, ConfigError } from './app-config';
+import { type AppConfig, ConfigError } from './config/app-config';
+import { SchemaLoadError, SchemaRegistry } from './ingest/schema-registry';
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
@@ -25,7 +25,7 @@ async function writableDir(dir: string): Promise<void> {
 }
 
 /**
- * What can be checked before Nest starts, so a bad value ends the process with one line naming the
+ * Shared by main.ts (api) and worker.ts. What can be checked before Nest starts, so a bad value ends the process with one line naming the
  * variable: the item schemas (compiled here, once) and the storage directory.
  */
 export async function preflight(config: AppConfig): Promise<SchemaRegistry> {

@@ -1,12 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { REDIS } from '../redis/redis.module';
-import { keys } from '../redis/redis-keys';
+import { keys } from './redis-keys';
+import { looksLikeId } from '../common/ids';
+import { fileExpired, fileNotFound } from '../errors/errors';
 import { lua } from './lua';
 import type { UploadLookup, UploadRecord } from './upload-record';
 
 /** After expiry, a fileId is remembered for this long so that it answers 410, not 404 (API.md: at least 24 h). */
 export const TRACE_GRACE_SECONDS = 25 * 3600;
+
+export type LiveUpload = Extract<UploadLookup, { record: UploadRecord }>;
+
+/** A lookup that found the upload, or the error for one that did not: expired (410), else 404. */
+export function requireLive(found: UploadLookup, fileId: string): LiveUpload {
+  switch (found.state) {
+    case 'available':
+    case 'consumed':
+      return found;
+    case 'expired':
+      throw fileExpired(fileId);
+    case 'discarded':
+    case 'unknown':
+      throw fileNotFound(fileId);
+  }
+}
 
 type DiscardReply = ['consumed', string] | ['missing'] | ['discarded'];
 
@@ -42,6 +60,12 @@ export class FileTokenRepository {
     }
     if (upload) return { state: 'available', record: JSON.parse(upload) as UploadRecord };
     return this.gone(trace);
+  }
+
+  /** The upload (available or consumed), or API.md's 410 for an expired id and 404 for any other. */
+  async require(orgId: string, fileId: string): Promise<LiveUpload> {
+    if (!looksLikeId(fileId, 'f')) throw fileNotFound(fileId);
+    return requireLive(await this.find(orgId, fileId), fileId);
   }
 
   async discard(orgId: string, fileId: string): Promise<UploadLookup | { state: 'discarded-now' }> {

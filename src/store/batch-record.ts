@@ -5,6 +5,12 @@ export const FINISHED: readonly BatchStatus[] = ['completed', 'failed', 'cancell
 /** Where a batch's items wait: a file-storage object (uploads) or a Redis key (direct items). */
 export type ItemsStore = 'storage' | 'redis';
 
+/** One stored item, as a batch's items object holds it (one NDJSON line each). */
+export interface ChunkItem {
+  row: number;
+  item: Record<string, unknown>;
+}
+
 /** The batch hash in Redis, field by field (all strings there). */
 export interface BatchRecord {
   id: string;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.module';
-import { keys } from '../redis/redis-keys';
+import { keys } from './redis-keys';
 import { type BatchRecord, type BatchStatus, fromHash, initialFields } from './batch-record';
 import { lua } from './lua';
 import type { UploadRecord } from './upload-record';

@@ -2,8 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors/app-error';
+import { idempotencyInProgress, idempotencyKeyReused } from '../errors/errors';
 import { REDIS } from '../redis/redis.module';
-import { keys } from '../redis/redis-keys';
+import { keys } from './redis-keys';
 
 const REPLAY_SECONDS = 24 * 3600;
 /** A request still "in flight" after this long is taken to have died with its process. */
@@ -16,16 +17,40 @@ interface Stored {
   body?: unknown;
 }
 
-/** JSON with object keys sorted, so that two equal bodies hash the same whatever their key order. */
+/**
+ * JSON with object keys sorted, so that two equal bodies hash the same whatever their key order.
+ * Iterative, not recursive: a body nested 100,000 levels deep (which JSON.parse accepts) must not
+ * overflow the stack here before its items are validated (and the deep one refused as a row error).
+ */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
+  const out: string[] = [];
+  // Each entry is a value still to write, or (boxed) text to write as it is.
+  const todo: ({ text: string } | { value: unknown })[] = [{ value }];
+  while (todo.length) {
+    const next = todo.pop()!;
+    if ('text' in next) {
+      out.push(next.text);
+      continue;
+    }
+    const v = next.value;
+    if (Array.isArray(v)) {
+      todo.push({ text: ']' });
+      for (let i = v.length - 1; i >= 0; i--) {
+        todo.push({ value: v[i] as unknown });
+        if (i > 0) todo.push({ text: ',' });
+      }
+      out.push('[');
+    } else if (v && typeof v === 'object') {
+      const keys = Object.keys(v).sort();
+      todo.push({ text: '}' });
+      for (let i = keys.length - 1; i >= 0; i--) {
+        todo.push({ value: (v as Record<string, unknown>)[keys[i]] });
+        todo.push({ text: `${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:` });
+      }
+      out.push('{');
+    } else out.push(JSON.stringify(v) ?? 'null');
   }
-  return JSON.stringify(value) ?? 'null';
+  return out.join('');
 }
 
 export type IdempotencyStart = { kind: 'new'; hash: string } | { kind: 'replay'; status: number; body: unknown };
@@ -36,7 +61,7 @@ export type IdempotencyStart = { kind: 'new'; hash: string } | { kind: 'replay';
  * in flight is 409. Failures are not stored, so a retry after a 402 or a 503 is evaluated afresh.
  */
 @Injectable()
-export class IdempotencyService {
+export class IdempotencyRepository {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   private key(orgId: string, idemKey: string): string {
@@ -55,29 +80,14 @@ export class IdempotencyService {
       if (!raw) continue; // expired between the two calls
       const stored = JSON.parse(raw) as Stored;
       if (stored.hash !== hash) {
-        throw new AppError(
-          'idempotency_key_reused',
-          'This Idempotency-Key was already used with a different request body.',
-        );
+        throw idempotencyKeyReused();
       }
       if (stored.state === 'pending') {
-        throw new AppError(
-          'idempotency_conflict',
-          'A request with this Idempotency-Key is still in progress.',
-          undefined,
-          undefined,
-          1,
-        );
+        throw idempotencyInProgress();
       }
       return { kind: 'replay', status: stored.status ?? 200, body: stored.body };
     }
-    throw new AppError(
-      'idempotency_conflict',
-      'A request with this Idempotency-Key is still in progress.',
-      undefined,
-      undefined,
-      1,
-    );
+    throw idempotencyInProgress();
   }
 
   async succeed(orgId: string, idemKey: string, hash: string, status: number, body: unknown): Promise<void> {

@@ -18,9 +18,3 @@ export type UploadLookup =
   | { state: 'expired' }
   | { state: 'discarded' }
   | { state: 'unknown' };
-
-/** Where an upload's objects live in file storage. */
-export const uploadObjects = (orgId: string, fileId: string) => ({
-  items: `${orgId}/${fileId}.items.ndjson`,
-  errors: `${orgId}/${fileId}.errors.ndjson`,
-});

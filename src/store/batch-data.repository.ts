@@ -2,12 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { createInterface } from 'node:readline';
 import { REDIS } from '../redis/redis.module';
-import { keys } from '../redis/redis-keys';
+import { keys } from './redis-keys';
+import { storageKeys } from './storage-keys';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
-import type { BatchRecord } from '../tokens/batch-record';
-import type { ChunkItem } from './item-processor';
-
-const chunkName = (i: number) => String(i).padStart(8, '0');
+import type { BatchRecord, ChunkItem } from './batch-record';
 
 /**
  * A batch's items (read) and results (written chunk by chunk). Results go to file storage, one
@@ -15,7 +13,7 @@ const chunkName = (i: number) => String(i).padStart(8, '0');
  * to a Redis hash chunkIndex -> lines when file storage is switched off.
  */
 @Injectable()
-export class BatchDataStore {
+export class BatchDataRepository {
   constructor(
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
     @Inject(REDIS) private readonly redis: Redis,
@@ -49,7 +47,7 @@ export class BatchDataStore {
   }
 
   private resultKey(batch: Pick<BatchRecord, 'orgId' | 'id'>, chunk: number): string {
-    return `${batch.orgId}/results/${batch.id}/${chunkName(chunk)}.ndjson`;
+    return storageKeys.batchResults(batch.orgId, batch.id, chunk);
   }
 
   async writeResults(batch: BatchRecord, chunk: number, lines: string, retentionSeconds: number): Promise<void> {
@@ -84,10 +82,14 @@ export class BatchDataStore {
     }
   }
 
-  async deleteAll(batch: Pick<BatchRecord, 'orgId' | 'id' | 'nextChunk' | 'itemsStore' | 'itemsKey'>): Promise<void> {
+  /** Everything stored for the batch: items, results, and the error log of the upload it consumed. */
+  async deleteAll(
+    batch: Pick<BatchRecord, 'orgId' | 'id' | 'nextChunk' | 'itemsStore' | 'itemsKey' | 'fileId'>,
+  ): Promise<void> {
     await this.redis.del(keys.batchResults(batch.orgId, batch.id), keys.batchItems(batch.orgId, batch.id));
     if (!this.storage.configured) return;
     for (let i = 0; i < batch.nextChunk; i++) await this.storage.delete(this.resultKey(batch, i));
     if (batch.itemsStore === 'storage') await this.storage.delete(batch.itemsKey);
+    if (batch.fileId) await this.storage.delete(storageKeys.uploadErrors(batch.orgId, batch.fileId));
   }
 }

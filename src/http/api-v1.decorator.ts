@@ -1,7 +1,7 @@
 import { UseGuards, applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
 import { PlanThrottlerGuard } from '../rate-limit/plan-throttler.guard';
-import { ApiKeyGuard } from './api-key.guard';
+import { ApiKeyGuard } from '../auth/api-key.guard';
 
 /**
  * What every /v1 controller shares: the API key, then the plan's rate limit (guards run in this

@@ -1,0 +1,97 @@
+import { formatBytes } from '../common/format';
+import type { RowErrorsBody } from '../common/row-error';
+import { AppError } from './app-error';
+
+/**
+ * The error catalogue: one factory per contract error of API.md, so each sentence is written once.
+ * `app-error.ts` has the code → status table; this file has the words.
+ */
+
+/** Ids in messages are cut, so an absurd id cannot make an absurd answer. */
+const shown = (id: string) => id.slice(0, 64);
+
+export const FILE_REQUIRED = 'File is required. Use form field name "file".';
+export const STORAGE_NOT_CONFIGURED = 'File upload is not configured. Please use direct JSON items array instead.';
+export const STORAGE_UNAVAILABLE = 'File storage is temporarily unavailable.';
+
+export const fileRequired = (details?: Record<string, unknown>) =>
+  new AppError('validation_error', FILE_REQUIRED, details);
+
+export const fileNotFound = (fileId: string) => new AppError('file_not_found', `File ${shown(fileId)} not found.`);
+
+export const fileExpired = (fileId: string) =>
+  new AppError('file_expired', `File ${shown(fileId)} has expired. Upload the file again.`);
+
+export const fileAlreadyConsumed = (batchId: string) =>
+  new AppError('file_already_consumed', 'This file was already used to create a batch.', { batchId });
+
+export const batchNotFound = (batchId: string) => new AppError('batch_not_found', `Batch ${shown(batchId)} not found.`);
+
+export const batchFinished = (batchId: string, status: string) =>
+  new AppError('batch_finished', `Batch ${shown(batchId)} has already ended (${status}).`, { status });
+
+/** 413 with the plan's (or the body limit's) figure: `File size exceeds maximum of 10 MB`. */
+export const payloadTooLarge = (maxBytes: number, details: Record<string, unknown> = {}) =>
+  new AppError('payload_too_large', `File size exceeds maximum of ${formatBytes(maxBytes)}`, { maxBytes, ...details });
+
+export const batchNotOnPlan = (plan: string) =>
+  new AppError('quota_exceeded', `Batch processing is not available on the ${plan} plan.`, {
+    limit: 'batchEnabled',
+    plan,
+  });
+
+export const unknownSchema = (name: string, known: string[]) =>
+  new AppError('validation_error', `Unknown schema "${name}". Known schemas: ${known.join(', ')}.`);
+
+export type QuotaLimit = 'maxItemsPerBatch' | 'maxItemsPerMonth' | 'maxConcurrentBatches';
+
+export interface QuotaRefusal {
+  limit: QuotaLimit;
+  max: number;
+  used: number;
+  requested: number;
+}
+
+function quotaMessage(q: QuotaRefusal): string {
+  switch (q.limit) {
+    case 'maxItemsPerBatch':
+      return `This batch has ${q.requested} items; your plan allows at most ${q.max} per batch.`;
+    case 'maxItemsPerMonth':
+      return `This batch would use ${q.requested} items, but only ${Math.max(0, q.max - q.used)} of your plan's ${q.max} remain this month.`;
+    case 'maxConcurrentBatches':
+      return `Your plan allows ${q.max} batches in progress at once; wait for one to finish.`;
+  }
+}
+
+export const quotaExceeded = (q: QuotaRefusal) =>
+  new AppError('quota_exceeded', quotaMessage(q), { limit: q.limit, max: q.max, used: q.used, requested: q.requested });
+
+export const idempotencyInProgress = () =>
+  new AppError(
+    'idempotency_conflict',
+    'A request with this Idempotency-Key is still in progress.',
+    undefined,
+    undefined,
+    1,
+  );
+
+export const idempotencyKeyReused = () =>
+  new AppError('idempotency_key_reused', 'This Idempotency-Key was already used with a different request body.');
+
+/** 400 file_parsing_failed: the file (or the direct items) cannot be used; the body lists the row errors. */
+export const rowsRefused = (message: string, rows: RowErrorsBody) =>
+  new AppError('file_parsing_failed', message, undefined, rows);
+
+export const storageNotConfigured = () =>
+  new AppError('FILE_STORAGE_UNAVAILABLE', STORAGE_NOT_CONFIGURED, undefined, undefined, 3600);
+
+export const storageUnavailable = () =>
+  new AppError('FILE_STORAGE_UNAVAILABLE', STORAGE_UNAVAILABLE, undefined, undefined, 5);
+
+export const invalidJsonBody = () => new AppError('validation_error', 'Request body is not valid JSON');
+
+export const routeNotFound = (method: string, path: string) =>
+  new AppError('not_found', `Route ${method} ${path.slice(0, 200)} not found`);
+
+export const internalError = (errorId: string) =>
+  new AppError('internal_error', `Internal error (id ${errorId})`, { errorId });

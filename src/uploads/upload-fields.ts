@@ -1,0 +1,42 @@
+import { AppError } from '../errors/app-error';
+import { unknownSchema } from '../errors/errors';
+import { type EncodingName, normalizeEncoding } from '../ingest/detect';
+import type { ItemSchema, SchemaRegistry } from '../ingest/schema-registry';
+import { FORMATS, type Format } from '../ingest/types';
+
+export interface UploadFields {
+  schema: ItemSchema;
+  format?: Format;
+  encoding?: EncodingName;
+}
+
+function field(fields: Record<string, unknown>, name: string): string | undefined {
+  const v = Object.hasOwn(fields, name) ? fields[name] : undefined;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string')
+    throw new AppError('validation_error', `Form field "${name}" must be given once, as text.`);
+  return v.trim() === '' ? undefined : v.trim();
+}
+
+/** The upload's text fields (`schema`, `format`, `encoding`), each checked, with a message naming it. */
+export function readUploadFields(fields: Record<string, unknown>, schemas: SchemaRegistry): UploadFields {
+  const schemaName = field(fields, 'schema') ?? 'default';
+  const schema = schemas.get(schemaName);
+  if (!schema) throw unknownSchema(schemaName, schemas.names());
+  const format = field(fields, 'format')?.toLowerCase();
+  if (format !== undefined && !FORMATS.includes(format as Format)) {
+    throw new AppError('validation_error', `Unknown format "${format}": use csv, json or ndjson.`);
+  }
+  const encodingName = field(fields, 'encoding');
+  let encoding: EncodingName | undefined;
+  if (encodingName !== undefined) {
+    encoding = normalizeEncoding(encodingName);
+    if (!encoding) {
+      throw new AppError(
+        'validation_error',
+        `Unknown encoding "${encodingName}": use utf-8, utf-16le, utf-16be or windows-1252.`,
+      );
+    }
+  }
+  return { schema, format: format as Format | undefined, encoding };
+}
