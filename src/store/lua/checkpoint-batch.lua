@@ -1,7 +1,7 @@
 --[[
   Records one processed chunk: absolute counters and the next chunk index, written only if the
   chunk is the one expected (a second worker replaying the same chunk after a stall cannot count
-  it twice). Moves a queued batch to processing.
+  it twice). start-batch.lua, not this script, moves a queued batch to processing.
 
   KEYS[1] batch record hash (bg:{org}:batch:{batchId})
 
