@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { requestIdMiddleware } from './common/request-id';
+import { bodyEncodingMiddleware } from './http/body-encoding';
 import { DrainService } from './lifecycle/drain.service';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
@@ -17,6 +18,7 @@ export function configureApp(app: NestExpressApplication, _config: AppConfig): v
   app.use(requestIdMiddleware);
   app.use(app.get(DrainService).track);
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
+  app.use(bodyEncodingMiddleware);
   app.useBodyParser('json', {
     limit: JSON_BODY_LIMIT,
     // Remember the body's real size: a chunked body has no Content-Length to check against the plan.

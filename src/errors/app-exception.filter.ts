@@ -2,7 +2,17 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { AppError, type ErrorCode } from './app-error';
-import { internalError, invalidJsonBody, payloadTooLarge, routeNotFound, storageUnavailable } from './errors';
+import {
+  bodyIncomplete,
+  bodyUnreadable,
+  internalError,
+  invalidJsonBody,
+  payloadTooLarge,
+  routeNotFound,
+  storageUnavailable,
+  unsupportedBodyCharset,
+  unsupportedBodyEncoding,
+} from './errors';
 import { isInfrastructureError } from './infrastructure';
 import { JSON_BODY_LIMIT_BYTES } from '../common/limits';
 import { requestIdOf } from '../common/request-id';
@@ -69,6 +79,39 @@ export class AppExceptionFilter implements ExceptionFilter {
     res.status(error.status).json(body);
   }
 
+  /**
+   * Express's body parser fails with http-errors carrying a `type`: each becomes the contract's error
+   * (a charset or Content-Encoding it cannot read is 415, a body that cannot be inflated is 400).
+   */
+  private fromBodyParser(exception: unknown): AppError | undefined {
+    const e = exception as {
+      type?: unknown;
+      status?: unknown;
+      charset?: unknown;
+      encoding?: unknown;
+      message?: unknown;
+    };
+    if (!e || typeof e !== 'object' || typeof e.status !== 'number' || e.status < 400 || e.status >= 500) return;
+    switch (e.type) {
+      case 'entity.parse.failed':
+        return invalidJsonBody();
+      case 'entity.too.large':
+        return payloadTooLarge(JSON_BODY_LIMIT_BYTES, {
+          hint: 'Larger batches: upload a file and create the batch from its fileId.',
+        });
+      case 'charset.unsupported':
+        return unsupportedBodyCharset(String(e.charset ?? ''));
+      case 'encoding.unsupported':
+        return unsupportedBodyEncoding(String(e.encoding ?? ''));
+      case 'request.aborted':
+        return bodyIncomplete();
+      default:
+        // zlib's errors (a corrupt gzip or deflate body) and every other 4xx of the parser.
+        if (typeof e.type === 'string' || typeof (e as { code?: unknown }).code === 'string') return bodyUnreadable();
+        return;
+    }
+  }
+
   private toAppError(exception: unknown, req: Request): AppError {
     if (exception instanceof AppError) return exception;
     if (exception instanceof HttpException) {
@@ -78,13 +121,8 @@ export class AppExceptionFilter implements ExceptionFilter {
       if (status === 400 && /JSON/i.test(exception.message)) return invalidJsonBody();
       if (code) return new AppError(code, exception.message);
     }
-    const type = (exception as { type?: string })?.type;
-    if (type === 'entity.parse.failed') return invalidJsonBody();
-    if (type === 'entity.too.large') {
-      return payloadTooLarge(JSON_BODY_LIMIT_BYTES, {
-        hint: 'Larger batches: upload a file and create the batch from its fileId.',
-      });
-    }
+    const bodyError = this.fromBodyParser(exception);
+    if (bodyError) return bodyError;
     if (isInfrastructureError(exception)) {
       this.logger.warn(`storage or Redis unavailable: ${(exception as Error).message}`);
       return storageUnavailable();

@@ -90,6 +90,21 @@ export const storageUnavailable = () =>
 
 export const invalidJsonBody = () => new AppError('validation_error', 'Request body is not valid JSON');
 
+export const unsupportedBodyCharset = (charset: string) =>
+  new AppError('unsupported_format', `Unsupported charset "${charset.slice(0, 40)}": send JSON bodies as UTF-8.`);
+
+export const unsupportedBodyEncoding = (encoding: string) =>
+  new AppError(
+    'unsupported_format',
+    `Unsupported Content-Encoding "${encoding.slice(0, 40)}": send the body as it is, or with gzip or deflate.`,
+  );
+
+export const bodyUnreadable = () =>
+  new AppError('validation_error', 'The request body could not be read (a corrupt gzip or deflate body?).');
+
+export const bodyIncomplete = () =>
+  new AppError('validation_error', 'The request was cut off before its body was complete.');
+
 export const routeNotFound = (method: string, path: string) =>
   new AppError('not_found', `Route ${method} ${path.slice(0, 200)} not found`);
 

@@ -102,7 +102,7 @@ describe('create-batch script', () => {
     expect(ok).toHaveLength(1);
     const consumed = replies.filter((r) => r.kind === 'consumed');
     expect(consumed).toHaveLength(49);
-    const winner = (await redis.zrange(keys.batchIndex(orgId), 0, -1))[0];
+    const winner = (await redis.zrange(keys.batchIndex(orgId), '0', '-1'))[0];
     for (const r of consumed) expect(r).toEqual({ kind: 'consumed', batchId: winner });
     expect(await redis.get(keys.usageMonth(orgId, new Date().toISOString().slice(0, 7)))).toBe('10');
     expect(await tokens.find(orgId, u.fileId)).toMatchObject({ state: 'consumed', batchId: winner });
