@@ -100,9 +100,9 @@ export class AppExceptionFilter implements ExceptionFilter {
           hint: 'Larger batches: upload a file and create the batch from its fileId.',
         });
       case 'charset.unsupported':
-        return unsupportedBodyCharset(String(e.charset ?? ''));
+        return unsupportedBodyCharset(typeof e.charset === 'string' ? e.charset : '');
       case 'encoding.unsupported':
-        return unsupportedBodyEncoding(String(e.encoding ?? ''));
+        return unsupportedBodyEncoding(typeof e.encoding === 'string' ? e.encoding : '');
       case 'request.aborted':
         return bodyIncomplete();
       default:
