@@ -7,6 +7,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startPrivateRedis } = require('../scripts/private-redis');
+const { startPrivateS3 } = require('../scripts/private-s3');
 
 module.exports = async function globalSetup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batchgate-test-redis-'));
@@ -26,4 +27,11 @@ module.exports = async function globalSetup() {
   process.env.REDIS_URL = redis.url;
   process.env.BATCHGATE_TEST_REDIS_URL = redis.url;
   globalThis.__BATCHGATE_REDIS__ = { dir, stop: redis.stop };
+
+  // A private S3-speaking server (s3rver) for the s3 driver's specs, beside the Redis.
+  const s3Dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batchgate-test-s3-'));
+  const s3 = await startPrivateS3({ dir: s3Dir, bucket: 'batchgate-test' });
+  process.env.BATCHGATE_TEST_S3_ENDPOINT = s3.endpoint;
+  process.env.BATCHGATE_TEST_S3_BUCKET = s3.bucket;
+  globalThis.__BATCHGATE_S3__ = { dir: s3Dir, stop: s3.stop };
 };

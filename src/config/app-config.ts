@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { type Plan, loadPlans } from '../plans/plans';
+import { type S3Config, S3ConfigError, loadS3Config } from './s3-config';
+
+export type { S3Config };
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -13,8 +16,13 @@ export interface ApiKey {
 export interface AppConfig {
   port: number;
   redisUrl: string;
-  storageDriver: 'local' | 'none';
+  storageDriver: 'local' | 's3' | 'none';
+  /** The local driver's directory; with s3, only the spool of requests in transit lives under it. */
   storageDir: string;
+  /** Set when STORAGE_DRIVER=s3. */
+  s3?: S3Config;
+  /** REDIS_CLUSTER_NODES: when set, every client is a Redis Cluster client and REDIS_URL is not read. */
+  redisClusterNodes?: string[];
   fileTtlSeconds: number;
   apiKeys: ApiKey[];
   /** Set when API_KEYS was not given: the development key printed at start. */
@@ -78,11 +86,17 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, def: T, a
   return raw as T;
 }
 
-function queuePrefix(env: NodeJS.ProcessEnv): string {
+/**
+ * BullMQ key prefix. On Redis Cluster every key of a queue must share one slot, so the prefix is a
+ * hash tag there (`{bull}`): given as one, or wrapped into one.
+ */
+function queuePrefix(env: NodeJS.ProcessEnv, cluster: boolean): string {
   const prefix = env.QUEUE_PREFIX?.trim() || 'bull';
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix))
-    throw new ConfigError(`QUEUE_PREFIX must use letters, digits, '_' or '-', got "${prefix}"`);
-  return prefix;
+  if (!/^(\{[A-Za-z0-9_-]{1,62}\}|[A-Za-z0-9_-]{1,64})$/.test(prefix))
+    throw new ConfigError(
+      `QUEUE_PREFIX must use letters, digits, '_' or '-' (optionally as one {hash tag}), got "${prefix}"`,
+    );
+  return cluster && !prefix.startsWith('{') ? `{${prefix}}` : prefix;
 }
 
 function adminToken(env: NodeJS.ProcessEnv): string | undefined {
@@ -90,6 +104,23 @@ function adminToken(env: NodeJS.ProcessEnv): string | undefined {
   if (!token) return undefined;
   if (token.length < 12) throw new ConfigError('ADMIN_TOKEN must have at least 12 characters');
   return token;
+}
+
+const REDIS_URL = /^rediss?:\/\/[^\s]+$/;
+
+function clusterNodes(env: NodeJS.ProcessEnv): string[] | undefined {
+  const raw = env.REDIS_CLUSTER_NODES?.trim();
+  if (!raw) return undefined;
+  const nodes = raw
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  for (const node of nodes) {
+    if (!REDIS_URL.test(node)) {
+      throw new ConfigError(`REDIS_CLUSTER_NODES must be comma-separated redis:// or rediss:// URLs, got "${node}"`);
+    }
+  }
+  return nodes;
 }
 
 /** The environment, read and checked once. Nothing else reads process.env. */
@@ -102,14 +133,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
 
   const redisUrl = env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
-  if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl))
+  if (!REDIS_URL.test(redisUrl))
     throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got "${redisUrl}"`);
+  const redisClusterNodes = clusterNodes(env);
 
   const driver = oneOf(env, 'STORAGE_DRIVER', 'local', ['local', 's3', 'none'] as const);
+  let s3: S3Config | undefined;
   if (driver === 's3') {
-    throw new ConfigError(
-      'STORAGE_DRIVER=s3 is not available in this version yet: use local (a shared volume) or none',
-    );
+    try {
+      s3 = loadS3Config(env, (name, def) => bool(env, name, def));
+    } catch (e) {
+      if (e instanceof S3ConfigError) throw new ConfigError(e.message);
+      throw e;
+    }
   }
 
   let apiKeys: ApiKey[] = [];
@@ -157,6 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port: int(env, 'PORT', 3000, 0, 65535),
     redisUrl,
     storageDriver: driver,
+    s3,
+    redisClusterNodes,
     storageDir: resolve(env.STORAGE_DIR?.trim() || './data/uploads'),
     fileTtlSeconds: int(env, 'FILE_TTL_SECONDS', 3600, 1, 30 * 24 * 3600),
     apiKeys,
@@ -179,7 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     adminToken: adminToken(env),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
     shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
-    queuePrefix: queuePrefix(env),
+    queuePrefix: queuePrefix(env, redisClusterNodes !== undefined),
     workerMetricsPort: env.WORKER_METRICS_PORT ? int(env, 'WORKER_METRICS_PORT', 0, 1, 65535) : undefined,
   };
 }

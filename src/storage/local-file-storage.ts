@@ -1,25 +1,20 @@
 import { constants, createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { BufferedWriter } from './buffered-writer';
 import type { FileStorage, StorageWriter } from './file-storage';
+import { sweepOldFiles } from './spool';
 
-/** Bytes are gathered in a buffer of this size, and handed to the file stream when it is full. */
-const BUFFER_BYTES = 64 * 1024;
-
-class LocalWriter implements StorageWriter {
-  private stream: WriteStream;
-  // Each text is copied in as it comes (UTF-8, as the stream would encode it), so the many small
-  // strings of an upload die young instead of waiting in a list; only this buffer waits.
-  private buffer = Buffer.allocUnsafe(BUFFER_BYTES);
-  private used = 0;
-  private failure: Error | undefined;
+class LocalWriter extends BufferedWriter {
+  protected stream: WriteStream;
 
   constructor(
     private readonly partial: string,
     private readonly final: string,
   ) {
+    super();
     this.stream = this.openStream();
   }
 
@@ -29,43 +24,8 @@ class LocalWriter implements StorageWriter {
     return stream;
   }
 
-  write(text: string): void | Promise<void> {
-    const room = BUFFER_BYTES - this.used;
-    // A UTF-16 code unit takes at most 3 bytes in UTF-8: count the bytes only when it may not fit.
-    if (text.length * 3 <= room || Buffer.byteLength(text) <= room) {
-      this.used += this.buffer.write(text, this.used);
-      if (this.used < BUFFER_BYTES) return;
-      return this.flush();
-    }
-    return this.flush(text);
-  }
-
-  private check(): void {
-    const failure = this.failure;
-    if (failure) throw failure;
-  }
-
-  /** Hands the gathered bytes, then `text` if given, to the stream (in order, before any await). */
-  private async flush(text?: string): Promise<void> {
-    this.check();
-    let more = true;
-    if (this.used > 0) {
-      more = this.stream.write(this.buffer.subarray(0, this.used));
-      // The stream keeps what it was given until it is written: gather into a new buffer.
-      this.buffer = Buffer.allocUnsafe(BUFFER_BYTES);
-      this.used = 0;
-    }
-    if (text !== undefined) {
-      if (Buffer.byteLength(text) > BUFFER_BYTES) more = this.stream.write(text) && more;
-      else this.used = this.buffer.write(text, 0);
-    }
-    // once() rejects if 'error' comes first, and leaves no listener behind either way.
-    if (!more) await once(this.stream, 'drain');
-    this.check();
-  }
-
   async reset(): Promise<void> {
-    this.used = 0;
+    this.discardBuffered();
     this.stream.destroy();
     this.stream = this.openStream();
     await once(this.stream, 'open');
@@ -160,18 +120,8 @@ export class LocalFileStorage implements FileStorage {
   }
 
   /** Deletes spooled request bodies older than `maxAgeMs`: leftovers of a crash mid-upload. */
-  async sweepSpool(maxAgeMs: number): Promise<number> {
-    let removed = 0;
-    const dir = this.spoolDir();
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      const file = join(dir, name);
-      const info = await stat(file).catch(() => undefined);
-      if (info && Date.now() - info.mtimeMs > maxAgeMs) {
-        await rm(file, { force: true });
-        removed++;
-      }
-    }
-    return removed;
+  sweepSpool(maxAgeMs: number): Promise<number> {
+    return sweepOldFiles(this.spoolDir(), maxAgeMs);
   }
 }
 

@@ -1,0 +1,64 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { StorageWriter } from './file-storage';
+
+/** Bytes are gathered in a buffer of this size, and handed to the stream when it is full. */
+const BUFFER_BYTES = 64 * 1024;
+
+/**
+ * The text-to-bytes half of every driver's writer: each text is copied in as it comes (UTF-8, as a
+ * stream would encode it), so the many small strings of an upload die young instead of waiting in a
+ * list; only the buffer waits. A full buffer goes to `stream`, and `write` returns a promise only when
+ * the stream asks to wait (backpressure). Drivers say where the stream goes and what commit means.
+ */
+export abstract class BufferedWriter implements StorageWriter {
+  protected abstract stream: Writable;
+  private buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  private used = 0;
+  /** The first error of the stream or of what it feeds; thrown by the next write or commit. */
+  protected failure: Error | undefined;
+
+  write(text: string): void | Promise<void> {
+    const room = BUFFER_BYTES - this.used;
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8: count the bytes only when it may not fit.
+    if (text.length * 3 <= room || Buffer.byteLength(text) <= room) {
+      this.used += this.buffer.write(text, this.used);
+      if (this.used < BUFFER_BYTES) return;
+      return this.flush();
+    }
+    return this.flush(text);
+  }
+
+  protected check(): void {
+    const failure = this.failure;
+    if (failure) throw failure;
+  }
+
+  /** Hands the gathered bytes, then `text` if given, to the stream (in order, before any await). */
+  protected async flush(text?: string): Promise<void> {
+    this.check();
+    let more = true;
+    if (this.used > 0) {
+      more = this.stream.write(this.buffer.subarray(0, this.used));
+      // The stream keeps what it was given until it is written: gather into a new buffer.
+      this.buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+      this.used = 0;
+    }
+    if (text !== undefined) {
+      if (Buffer.byteLength(text) > BUFFER_BYTES) more = this.stream.write(text) && more;
+      else this.used = this.buffer.write(text, 0);
+    }
+    // once() rejects if 'error' comes first, and leaves no listener behind either way.
+    if (!more) await once(this.stream, 'drain');
+    this.check();
+  }
+
+  /** Forgets the bytes gathered and not yet handed over (for reset). */
+  protected discardBuffered(): void {
+    this.used = 0;
+  }
+
+  abstract reset(): Promise<void>;
+  abstract commit(): Promise<void>;
+  abstract abort(): Promise<void>;
+}
