@@ -40,7 +40,7 @@ export function loadS3Config(env: NodeJS.ProcessEnv, bool: (name: string, def: b
     prefix.startsWith('/') ||
     prefix.includes('\\') ||
     prefix.length > 512 ||
-    /[\u0000-\u001f\u007f]/.test(prefix) ||
+    [...prefix].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) ||
     prefix.split('/').some((s) => s === '.' || s === '..')
   ) {
     throw new S3ConfigError(
