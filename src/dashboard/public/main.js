@@ -1,0 +1,555 @@
+/*
+ * batchgate validation-preview dashboard (issue 4): the page's state and how its sections follow one
+ * another. Native ES modules, no framework, no build step, nothing loaded from another origin, no
+ * inline script (the page is served with a strict CSP). Every request goes to the routes of API.md
+ * with `Authorization: Bearer <key>`.
+ */
+import {
+  ApiError,
+  batchRequest,
+  createApi,
+  needsNewIdempotencyKey,
+  parseJson,
+  randomKey,
+  routes,
+  toApiError,
+} from './api.js';
+import { canCreate, controls, initialFlow, reduce, verdictAnnouncement } from './create-flow.js';
+import { $, announce, saveFile, show } from './dom.js';
+import { createFollower } from './follow.js';
+import { batchAnnouncement, formatBytes, formatDuration, uploadAnnouncement } from './format.js';
+import {
+  fillSelect,
+  renderBatch,
+  renderBatches,
+  renderDryRun,
+  renderError,
+  renderPreview,
+  renderSummary,
+  renderWarnings,
+} from './render.js';
+import { createWarnings, filterOptions } from './warnings.js';
+
+const KEY_STORAGE = 'batchgate.apiKey';
+const PREVIEW_ITEMS = 20;
+const RECENT_BATCHES = 10;
+
+const state = {
+  key: null,
+  /** The upload being looked at (the 200 body of POST /v1/batch/upload). */
+  upload: null,
+  /** Its warnings model (warnings.js), when it has warnings. */
+  warn: null,
+  expiryTimer: null,
+  idempotencyKey: null,
+  /** Step 4's dry run and create (create-flow.js). */
+  flow: initialFlow(),
+  uploading: false,
+};
+
+const api = createApi(() => state.key);
+
+/** Step 5: the batch being followed (follow.js). */
+const follower = createFollower({
+  fetchBatch: (id) => api.send('GET', routes.batch(id)),
+  onBatch: (b, changed) => {
+    renderBatch(b);
+    if (changed) announce(batchAnnouncement(b));
+  },
+  onLost: () => announce('Lost contact with batchgate for a moment; still following the batch…'),
+  onError: (e) => showError('The batch could not be followed.', e),
+  onFinished: () => void loadBatches(),
+});
+
+async function download(path, accept, fallbackName) {
+  const file = await api.fetchFile(path, accept, fallbackName);
+  saveFile(file.blob, file.filename);
+}
+
+// ---------------------------------------------------------------- errors
+
+function clearError() {
+  $('error').textContent = '';
+  show($('error-wrap'), false);
+}
+
+/** Shows an error as sentences; `context` says what was being done ("The upload failed."). */
+function showError(context, err) {
+  const e = toApiError(err);
+  if (e.code === 'unauthorized') forgetKey();
+  renderError(context, e);
+  show($('error-wrap'), true);
+  announce('');
+  $('error-wrap').scrollIntoView({ block: 'nearest' });
+}
+
+// ---------------------------------------------------------------- API key
+
+function showKeyForm() {
+  show($('key-section'), true);
+  show($('app'), false);
+  show(document.querySelector('[data-testid="key-state"]'), false);
+  $('key-input').value = '';
+  $('key-input').focus();
+}
+
+function showApp() {
+  show($('key-section'), false);
+  show($('app'), true);
+  show(document.querySelector('[data-testid="key-state"]'), true);
+}
+
+function forgetKey() {
+  sessionStorage.removeItem(KEY_STORAGE);
+  state.key = null;
+  follower.stop();
+  resetUpload();
+  $('recent-body').textContent = '';
+  showKeyForm();
+}
+
+async function submitKey(event) {
+  event.preventDefault();
+  const key = $('key-input').value.trim();
+  if (!key) return;
+  state.key = key;
+  clearError();
+  announce('Checking the key…');
+  try {
+    const list = await api.send('GET', routes.batches(RECENT_BATCHES));
+    sessionStorage.setItem(KEY_STORAGE, key);
+    showApp();
+    showBatches(list.data);
+    announce('Key accepted. Choose a file to upload.');
+    $('file-input').focus();
+  } catch (e) {
+    state.key = null;
+    showError('The key could not be used.', e);
+  }
+}
+
+// ---------------------------------------------------------------- upload
+
+function resetUpload() {
+  state.upload = null;
+  state.warn = null;
+  state.idempotencyKey = null;
+  clearInterval(state.expiryTimer);
+  for (const id of [
+    'summary-section',
+    'warnings-section',
+    'preview-section',
+    'create-section',
+    'upload-progress-wrap',
+  ]) {
+    show($(id), false);
+  }
+  show($('dry-run-result'), false);
+  $('batch-name').value = '';
+  dispatch({ type: 'reset' });
+}
+
+function uploadFile(file) {
+  if (state.uploading || !file) return;
+  clearError();
+  follower.stop();
+  show($('batch-section'), false);
+  resetUpload();
+  state.uploading = true;
+  $('file-input').disabled = true;
+
+  const form = new FormData();
+  const schema = $('schema-input').value.trim();
+  const format = $('format-select').value;
+  if (schema && schema !== 'default') form.append('schema', schema);
+  if (format) form.append('format', format);
+  form.append('file', file, file.name);
+
+  const bar = $('upload-progress');
+  const label = $('upload-progress-label');
+  bar.value = 0;
+  label.textContent = `Uploading ${file.name} (${formatBytes(file.size)})…`;
+  show($('upload-progress-wrap'), true);
+  announce(`Uploading ${file.name}…`);
+
+  // XMLHttpRequest, not fetch: only it reports upload progress.
+  const xhr = new XMLHttpRequest();
+  xhr.open('POST', routes.upload);
+  xhr.setRequestHeader('Authorization', `Bearer ${state.key}`);
+  xhr.setRequestHeader('Accept', 'application/json');
+  xhr.upload.addEventListener('progress', (e) => {
+    if (!e.lengthComputable) return;
+    const pct = Math.round((e.loaded / e.total) * 100);
+    bar.value = pct;
+    label.textContent = `Uploading ${file.name}: ${pct} %`;
+  });
+  xhr.upload.addEventListener('load', () => {
+    bar.value = 100;
+    label.textContent = 'Uploaded. batchgate is checking every row…';
+  });
+  const done = () => {
+    state.uploading = false;
+    $('file-input').disabled = false;
+    $('file-input').value = '';
+    show($('upload-progress-wrap'), false);
+  };
+  xhr.addEventListener('load', () => {
+    done();
+    const body = parseJson(xhr.responseText);
+    if (xhr.status === 200 && body && body.fileId) onUploaded(body);
+    else showError('The upload failed.', new ApiError(xhr.status, body, xhr.getResponseHeader('Retry-After')));
+  });
+  xhr.addEventListener('error', () => {
+    done();
+    showError('The upload failed.', ApiError.network(''));
+  });
+  xhr.send(form);
+}
+
+function onUploaded(upload) {
+  state.upload = upload;
+  state.idempotencyKey = randomKey();
+  renderSummary(upload);
+  show($('summary-section'), true);
+  startExpiryCountdown(upload.expiresAt);
+  setupWarnings(upload);
+  show($('create-section'), true);
+  void loadPreview(upload);
+  // The dry run runs by itself, so Create batch is usable (or says why not) without a click first.
+  void dryRun({ quiet: true });
+  announce(uploadAnnouncement(upload));
+  $('summary-heading').focus();
+}
+
+function startExpiryCountdown(expiresAt) {
+  const dd = $('sum-expiry');
+  const at = new Date(expiresAt).getTime();
+  clearInterval(state.expiryTimer);
+  $('sum-expiry-label').textContent = 'fileId expires';
+  const tick = () => {
+    if (isNaN(at)) {
+      dd.textContent = '—';
+      return;
+    }
+    const left = at - Date.now();
+    if (left <= 0) {
+      clearInterval(state.expiryTimer);
+      dd.textContent = 'Expired: upload the file again';
+      dd.className = 'expired';
+      dispatch({ type: 'expired' });
+      return;
+    }
+    dd.className = '';
+    dd.textContent = `in ${formatDuration(left)} (${new Date(at).toLocaleTimeString()})`;
+  };
+  tick();
+  state.expiryTimer = setInterval(tick, 1000);
+}
+
+// ---------------------------------------------------------------- warnings
+
+function setupWarnings(u) {
+  const section = $('warnings-section');
+  if (!u.validationErrorCount) {
+    show(section, false);
+    return;
+  }
+  state.warn = createWarnings({
+    total: u.validationErrorCount,
+    summary: u.errorSummary || [],
+    fetchPage: (offset, limit) => api.send('GET', routes.errors(u.fileId, offset, limit)),
+  });
+  const options = filterOptions(u.errorSummary || []);
+  fillSelect($('filter-column'), options.columns);
+  fillSelect($('filter-rule'), options.rules);
+  show(section, true);
+  void showWarnings();
+}
+
+async function showWarnings() {
+  const w = state.warn;
+  if (!w) return;
+  const section = $('warnings-section');
+  $('warnings-prev').disabled = true;
+  $('warnings-next').disabled = true;
+  $('warnings-range').textContent = 'Loading warnings…';
+  section.setAttribute('aria-busy', 'true');
+  let view;
+  try {
+    view = await w.view();
+  } catch (e) {
+    if (w === state.warn) {
+      $('warnings-range').textContent = '';
+      section.removeAttribute('aria-busy');
+      showError('The warnings could not be loaded.', e);
+    }
+    return;
+  }
+  // null: a later page or filter was asked for meanwhile, and its answer will be shown.
+  if (w !== state.warn || !view) return;
+  renderWarnings(view);
+  section.removeAttribute('aria-busy');
+}
+
+function changePage(delta) {
+  if (!state.warn) return;
+  state.warn.move(delta);
+  void showWarnings();
+}
+
+function changeFilter() {
+  if (!state.warn) return;
+  state.warn.setFilter($('filter-column').value, $('filter-rule').value);
+  void showWarnings();
+}
+
+async function downloadErrors() {
+  const u = state.upload;
+  if (!u) return;
+  const button = $('download-errors');
+  button.disabled = true;
+  try {
+    await download(routes.errorsCsv(u.fileId), 'text/csv', 'rejected-rows.csv');
+    announce('The rejected rows were downloaded as a CSV.');
+  } catch (e) {
+    showError('The rejected rows could not be downloaded.', e);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- preview
+
+async function loadPreview(u) {
+  let data;
+  try {
+    data = await api.send('GET', routes.preview(u.fileId, PREVIEW_ITEMS));
+  } catch (e) {
+    if (state.upload === u) showError('The preview could not be loaded.', e);
+    return;
+  }
+  if (state.upload !== u) return;
+  renderPreview(data, u.itemCount);
+  show($('preview-section'), true);
+}
+
+// ---------------------------------------------------------------- dry run and create
+
+/** Moves step 4 on (create-flow.js) and shows what that means for its buttons and note. */
+function dispatch(event) {
+  state.flow = reduce(state.flow, event);
+  const c = controls(state.flow);
+  $('create-batch').disabled = c.createDisabled;
+  $('dry-run').disabled = c.checkDisabled;
+  const note = $('create-note');
+  note.textContent = c.note;
+  note.className = `create-note ${c.tone}`;
+  show(note, c.note !== '');
+}
+
+/**
+ * POST /v1/batch with dryRun. `quiet` (the automatic run after an upload) leaves the error box and
+ * the status region to the upload's own news; a refusal still shows in the verdict and beside Create batch.
+ */
+async function dryRun({ quiet }) {
+  const upload = state.upload;
+  if (!upload) return;
+  dispatch({ type: 'check' });
+  if (state.flow.phase !== 'checking') return;
+  const ticket = state.flow.ticket;
+  if (!quiet) {
+    clearError();
+    announce('Checking what this batch would use…');
+  }
+  show($('dry-run-result'), false);
+  let verdict;
+  try {
+    verdict = await api.send(
+      'POST',
+      routes.createBatch,
+      batchRequest({ fileId: upload.fileId, name: $('batch-name').value, dryRun: true }),
+    );
+  } catch (e) {
+    if (state.upload !== upload) return;
+    dispatch({ type: 'checkFailed', ticket, error: toApiError(e) });
+    showError('The dry run failed.', e);
+    return;
+  }
+  if (state.upload !== upload) return;
+  dispatch({ type: 'verdict', ticket, verdict });
+  if (state.flow.verdict !== verdict) return;
+  renderDryRun(verdict, state.flow.error);
+  // After an upload the status region first says what the upload found; the verdict follows it there.
+  const said = uploadAnnouncement(upload);
+  if (!quiet) announce(verdictAnnouncement(verdict));
+  else if ($('status').textContent === said) announce(`${said} ${verdictAnnouncement(verdict)}`);
+}
+
+async function createBatch(event) {
+  event.preventDefault();
+  const upload = state.upload;
+  if (!upload || !canCreate(state.flow)) return;
+  clearError();
+  dispatch({ type: 'create' });
+  announce('Creating the batch…');
+  let created;
+  try {
+    // The key makes a retry after a lost answer replay the first one instead of meeting 409 (API.md, POST /v1/batch).
+    created = await api.send(
+      'POST',
+      routes.createBatch,
+      batchRequest({ fileId: upload.fileId, name: $('batch-name').value }),
+      { 'Idempotency-Key': state.idempotencyKey },
+    );
+  } catch (err) {
+    if (state.upload !== upload) return;
+    const e = toApiError(err);
+    if (needsNewIdempotencyKey(e)) state.idempotencyKey = randomKey();
+    dispatch({ type: 'createFailed', error: e });
+    // A refusal makes the dry run's "Ready" out of date; the note beside Create batch says why instead.
+    if (state.flow.phase === 'refused') show($('dry-run-result'), false);
+    showError('The batch was not created.', e);
+    return;
+  }
+  if (state.upload !== upload) return;
+  dispatch({ type: 'created' });
+  // The upload is consumed: nothing more to do with it but look at it.
+  clearInterval(state.expiryTimer);
+  $('sum-expiry-label').textContent = 'fileId used by';
+  $('sum-expiry').textContent = `batch ${created.id}`;
+  show($('create-section'), false);
+  followBatch(created.id, null);
+  void loadBatches();
+}
+
+// ---------------------------------------------------------------- batch progress
+
+function followBatch(id, initial) {
+  clearError();
+  show($('batch-section'), true);
+  show($('download-results'), false);
+  show($('start-over'), false);
+  show($('cancel-batch'), false);
+  $('batch-title').textContent = `Batch ${id}`;
+  $('batch-status').textContent = '';
+  $('batch-progress').value = 0;
+  $('batch-progress-label').textContent = 'Waiting for the batch to start…';
+  $('batch-counts').textContent = '';
+  $('batch-heading').focus();
+  follower.follow(id, initial);
+}
+
+async function downloadResults(id) {
+  try {
+    await download(routes.results(id), 'application/x-ndjson', `batch-${id}-results.ndjson`);
+    announce('The results were downloaded.');
+  } catch (e) {
+    showError('The results could not be downloaded.', e);
+  }
+}
+
+async function cancelBatch() {
+  const id = follower.id;
+  if (!id) return;
+  $('cancel-batch').disabled = true;
+  try {
+    renderBatch(await api.send('POST', routes.cancel(id)));
+  } catch (e) {
+    showError('The batch could not be cancelled.', e);
+  } finally {
+    $('cancel-batch').disabled = false;
+  }
+}
+
+function startOver() {
+  follower.stop();
+  clearError();
+  show($('batch-section'), false);
+  resetUpload();
+  announce('Choose the next file to upload.');
+  $('file-input').focus();
+}
+
+// ---------------------------------------------------------------- recent batches
+
+function showBatches(batches) {
+  renderBatches(batches, {
+    follow: (b) => followBatch(b.id, b),
+    results: (id) => void downloadResults(id),
+  });
+}
+
+async function loadBatches() {
+  if (!state.key) return;
+  try {
+    const list = await api.send('GET', routes.batches(RECENT_BATCHES));
+    showBatches(list.data);
+  } catch (e) {
+    showError('The recent batches could not be loaded.', e);
+  }
+}
+
+// ---------------------------------------------------------------- wiring
+
+function wireDropzone() {
+  const zone = $('dropzone');
+  let depth = 0;
+  zone.addEventListener('dragenter', (e) => {
+    e.preventDefault();
+    depth++;
+    zone.classList.add('dragging');
+  });
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
+  });
+  zone.addEventListener('dragleave', () => {
+    depth = Math.max(0, depth - 1);
+    if (!depth) zone.classList.remove('dragging');
+  });
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    depth = 0;
+    zone.classList.remove('dragging');
+    const files = e.dataTransfer ? e.dataTransfer.files : null;
+    if (files && files.length) uploadFile(files[0]);
+  });
+  // A file dropped next to the zone must not make the browser navigate away from the page.
+  for (const type of ['dragover', 'drop']) window.addEventListener(type, (e) => e.preventDefault());
+}
+
+function init() {
+  $('key-form').addEventListener('submit', (e) => void submitKey(e));
+  $('forget-key').addEventListener('click', () => {
+    clearError();
+    forgetKey();
+    announce('The key was forgotten. Enter a key to continue.');
+  });
+  $('file-input').addEventListener('change', (e) => {
+    const files = e.target.files;
+    if (files && files.length) uploadFile(files[0]);
+  });
+  wireDropzone();
+  $('warnings-prev').addEventListener('click', () => changePage(-1));
+  $('warnings-next').addEventListener('click', () => changePage(1));
+  $('filter-column').addEventListener('change', changeFilter);
+  $('filter-rule').addEventListener('change', changeFilter);
+  $('download-errors').addEventListener('click', () => void downloadErrors());
+  $('dry-run').addEventListener('click', () => void dryRun({ quiet: false }));
+  $('create-form').addEventListener('submit', (e) => void createBatch(e));
+  $('download-results').addEventListener('click', () => {
+    if (follower.id) void downloadResults(follower.id);
+  });
+  $('cancel-batch').addEventListener('click', () => void cancelBatch());
+  $('start-over').addEventListener('click', startOver);
+  $('dismiss-error').addEventListener('click', clearError);
+  $('refresh-batches').addEventListener('click', () => void loadBatches());
+
+  state.key = sessionStorage.getItem(KEY_STORAGE);
+  if (state.key) {
+    showApp();
+    void loadBatches();
+  } else showKeyForm();
+}
+
+init();
