@@ -34,4 +34,12 @@ module.exports = async function globalSetup() {
   process.env.BATCHGATE_TEST_S3_ENDPOINT = s3.endpoint;
   process.env.BATCHGATE_TEST_S3_BUCKET = s3.bucket;
   globalThis.__BATCHGATE_S3__ = { dir: s3Dir, stop: s3.stop };
+  // In-process apps on the s3 driver take credentials from the SDK's default chain, as in production:
+  // give that chain s3rver's, unless a real endpoint's contract run brought its own.
+  if (!process.env.BATCHGATE_S3_CONTRACT_BUCKET) {
+    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+  }
+  // The SDK warns once per process that releases after January 2027 need Node 22 (the pin is older).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 };

@@ -53,6 +53,8 @@ export interface AppConfig {
   shutdownDelayMs: number;
   /** BullMQ key prefix: deployments (and test runs) sharing one Redis keep their queues apart. */
   queuePrefix: string;
+  /** How often the sweeps run (expired uploads' objects, batch requeue and retention). */
+  sweepIntervalMs: number;
   /** A worker process serves its own /metrics on this port when set. */
   workerMetricsPort?: number;
 }
@@ -218,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
     shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
     queuePrefix: queuePrefix(env, redisClusterNodes !== undefined),
+    sweepIntervalMs: int(env, 'SWEEP_INTERVAL_SECONDS', 60, 1, 86_400) * 1000,
     workerMetricsPort: env.WORKER_METRICS_PORT ? int(env, 'WORKER_METRICS_PORT', 0, 1, 65535) : undefined,
   };
 }

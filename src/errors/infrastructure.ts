@@ -15,7 +15,7 @@ const STORAGE_CODES = new Set([
   'ENFILE',
 ]);
 const REDIS_MESSAGES =
-  /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|connect ECONNREFUSED|Redis transaction aborted/;
+  /Connection is closed|Stream isn't writeable|enableOfflineQueue|Command timed out|connect ECONNREFUSED|Redis transaction aborted|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections|All nodes failed/;
 /** Redis refusing a command for its own state (memory, persistence, replication, failover), not for ours. */
 const REDIS_REFUSALS = /\b(LOADING|READONLY|MISCONF|OOM|EXECABORT|NOREPLICAS|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY)\b/;
 
@@ -29,7 +29,7 @@ export function isInfrastructureError(e: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
   const { name, code, message } = e as { name?: unknown; code?: unknown; message?: unknown };
   const text = typeof message === 'string' ? message : '';
-  if (name === 'MaxRetriesPerRequestError') return true;
+  if (name === 'MaxRetriesPerRequestError' || name === 'ClusterAllFailedError') return true;
   if (name === 'ReplyError' && REDIS_REFUSALS.test(text)) return true;
   if (REDIS_MESSAGES.test(text)) return true;
   return typeof code === 'string' && STORAGE_CODES.has(code);

@@ -1,23 +1,23 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { BatchRequeueSweeper } from './batch-requeue.sweeper';
 import { BatchRetentionSweeper } from './batch-retention.sweeper';
 
-const EVERY_MS = 60_000;
-
-/** Runs the worker's two sweeps at start and every minute. A failed pass is logged and tried again. */
+/** Runs the worker's two sweeps at start and every SWEEP_INTERVAL_SECONDS (a minute). A failed pass is logged and tried again. */
 @Injectable()
 export class BatchSweepsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(BatchSweepsService.name);
   private timer?: NodeJS.Timeout;
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly requeue: BatchRequeueSweeper,
     private readonly retention: BatchRetentionSweeper,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.pass();
-    this.timer = setInterval(() => void this.pass(), EVERY_MS);
+    this.timer = setInterval(() => void this.pass(), this.config.sweepIntervalMs);
     this.timer.unref();
   }
 

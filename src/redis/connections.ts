@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { once } from 'node:events';
 import type { AppConfig } from '../config/app-config';
 import type { MetricsService } from '../metrics/metrics.service';
@@ -12,20 +12,64 @@ import type { MetricsService } from '../metrics/metrics.service';
  *   timeout never cuts a legitimate wait, and a create whose enqueue fails is left to the sweep.
  * - worker: retries forever (`maxRetriesPerRequest: null`, as BullMQ requires for Workers, whose
  *   blocking commands must not time out).
+ * Both are standalone clients, or Redis Cluster clients when REDIS_CLUSTER_NODES is set.
  */
-export function apiConnection(config: Pick<AppConfig, 'redisUrl'>, name: string, metrics?: MetricsService): Redis {
-  const client = new Redis(config.redisUrl, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: 2000,
-    retryStrategy: (times) => Math.min(200 * times, 2000),
-  });
-  return reporting(client, name, metrics);
+export function apiConnection(
+  config: Pick<AppConfig, 'redisUrl' | 'redisClusterNodes'>,
+  name: string,
+  metrics?: MetricsService,
+): Redis {
+  return reporting(connect(config, 'api'), name, metrics);
 }
 
-export function workerConnection(config: Pick<AppConfig, 'redisUrl'>, name: string, metrics?: MetricsService): Redis {
-  return reporting(new Redis(config.redisUrl, { maxRetriesPerRequest: null }), name, metrics);
+export function workerConnection(
+  config: Pick<AppConfig, 'redisUrl' | 'redisClusterNodes'>,
+  name: string,
+  metrics?: MetricsService,
+): Redis {
+  return reporting(connect(config, 'worker'), name, metrics);
+}
+
+type Kind = 'api' | 'worker';
+
+/** The per-connection options of each kind, for a standalone client and for each node of a cluster. */
+function nodeOptions(kind: Kind): RedisOptions {
+  return kind === 'api'
+    ? { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 }
+    : { maxRetriesPerRequest: null };
+}
+
+/**
+ * A standalone client for REDIS_URL, or, with REDIS_CLUSTER_NODES, an ioredis Cluster started from
+ * those nodes (credentials and TLS taken from the first URL). Repositories use only commands that both
+ * have, on keys of one hash slot per call, so the rest of the service takes either as `Redis`.
+ */
+function connect(config: Pick<AppConfig, 'redisUrl' | 'redisClusterNodes'>, kind: Kind): Redis {
+  const retry = (times: number) => Math.min(200 * times, 2000);
+  if (!config.redisClusterNodes) {
+    return new Redis(config.redisUrl, {
+      ...nodeOptions(kind),
+      ...(kind === 'api' && { enableOfflineQueue: false, retryStrategy: retry }),
+    });
+  }
+  const urls = config.redisClusterNodes.map((u) => new URL(u));
+  const first = urls[0];
+  const options: ClusterOptions = {
+    // The api fails fast while the cluster is unreachable or failing over; a worker waits it out.
+    enableOfflineQueue: kind === 'worker',
+    clusterRetryStrategy: retry,
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    slotsRefreshTimeout: 2000,
+    redisOptions: {
+      ...nodeOptions(kind),
+      ...(first.username && { username: decodeURIComponent(first.username) }),
+      ...(first.password && { password: decodeURIComponent(first.password) }),
+      ...(first.protocol === 'rediss:' && { tls: {} }),
+    },
+  };
+  const nodes = urls.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) }));
+  return new Cluster(nodes, options) as unknown as Redis;
 }
 
 /** One warning when a connection goes down and one when it is back, and every error counted. */

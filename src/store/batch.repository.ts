@@ -53,6 +53,8 @@ export class BatchRepository {
 
   async create(args: CreateArgs): Promise<CreateReply> {
     const { record: r } = args;
+    // Indexed before the script, so a batch the script creates is always found by the requeue sweep.
+    if (!args.dryRun) await this.redis.sadd(keys.batchOrgs(), r.orgId);
     const fileId = r.fileId ?? 'none';
     const reply = (await this.redis.eval(
       this.scripts.create,
@@ -190,19 +192,15 @@ export class BatchRepository {
     return false;
   }
 
-  /** Every organization's queued or processing batches, as [orgId, batchId]. */
+  /**
+   * Every organization's queued or processing batches, as [orgId, batchId], from the index of
+   * organizations that ever created one (no SCAN: on a cluster it would see one node).
+   */
   async activeBatches(): Promise<[string, string][]> {
     const found: [string, string][] = [];
-    let cursor = '0';
-    do {
-      const [next, setKeys] = await this.redis.scan(cursor, 'MATCH', keys.activeBatchesPattern(), 'COUNT', 500);
-      cursor = next;
-      for (const key of setKeys) {
-        const orgId = /\{([^}]*)\}/.exec(key)?.[1];
-        if (!orgId) continue;
-        for (const id of await this.redis.smembers(key)) found.push([orgId, id]);
-      }
-    } while (cursor !== '0');
+    for (const orgId of await this.redis.smembers(keys.batchOrgs())) {
+      for (const id of await this.redis.smembers(keys.activeBatches(orgId))) found.push([orgId, id]);
+    }
     return found;
   }
 

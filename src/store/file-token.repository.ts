@@ -38,11 +38,14 @@ export class FileTokenRepository {
   /** Written last, after the upload's objects are durably stored. */
   async save(record: UploadRecord, ttlSeconds: number): Promise<void> {
     const { orgId, fileId } = record;
+    // The sweep's index first, on its own (it is one global key, in another slot than the org's on a
+    // cluster): a crash after it leaves an entry whose objects the sweep deletes, never objects no
+    // entry points at. Then the token and its trace, together, in the org's slot.
+    await this.redis.zadd(keys.uploadExpiry(), Date.parse(record.expiresAt), `${orgId}/${fileId}`);
     const reply = await this.redis
       .multi()
       .set(keys.upload(orgId, fileId), JSON.stringify(record), 'EX', ttlSeconds)
       .set(keys.uploadTrace(orgId, fileId), 'live', 'EX', ttlSeconds + TRACE_GRACE_SECONDS)
-      .zadd(keys.uploadExpiry(), Date.parse(record.expiresAt), `${orgId}/${fileId}`)
       .exec();
     const failed = reply?.find(([err]) => err);
     if (!reply || failed) throw failed?.[0] ?? new Error('Redis transaction aborted');

@@ -1,7 +1,8 @@
 /**
  * Every Redis key batchgate uses, built here and nowhere else. Keys of one organization share the
  * hash tag `{org}` so that the consumption script, which touches an upload, the org's counters and a
- * new batch, stays in one slot on Redis Cluster.
+ * new batch, stays in one slot on Redis Cluster. The few global keys (sweep indexes, rate-limit
+ * counters) are each used alone: no script or MULTI mixes them with an org's keys.
  */
 export const PREFIX = 'bg';
 
@@ -28,8 +29,8 @@ export const keys = {
   batchItems: (orgId: string, batchId: string) => `${org(orgId)}:items:${batchId}`,
   /** Results of a batch kept in Redis (no file storage): hash chunkIndex -> NDJSON lines. */
   batchResults: (orgId: string, batchId: string) => `${org(orgId)}:results:${batchId}`,
-  /** Pattern matching every organization's active-batches set (for the worker's start-up sweep). */
-  activeBatchesPattern: () => `${PREFIX}:{*}:active`,
+  /** Global set of the organizations that have created a batch: where the requeue sweep looks. */
+  batchOrgs: () => `${PREFIX}:batch-orgs`,
   /** Rate-limit counter of one API key (by digest), shared by every api process. */
   rateLimit: (keyId: string, throttler: string) => `${PREFIX}:ratelimit:${throttler}:${keyId}`,
   /** Global sorted set `orgId/batchId` by retention end (ms): whose stored items and results to delete. */

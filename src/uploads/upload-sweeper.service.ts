@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
 import { FileTokenRepository } from '../store/file-token.repository';
 import { uploadObjects } from '../store/storage-keys';
 
-const EVERY_MS = 60_000;
 const BATCH = 200;
 /** A spool file older than this belongs to no request still running. */
 const SPOOL_MAX_AGE_MS = 6 * 3600 * 1000;
@@ -18,6 +18,7 @@ export class UploadSweeperService implements OnApplicationBootstrap, OnApplicati
   private timer?: NodeJS.Timeout;
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tokens: FileTokenRepository,
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
   ) {}
@@ -26,7 +27,7 @@ export class UploadSweeperService implements OnApplicationBootstrap, OnApplicati
     if (!this.storage.configured) return;
     this.timer = setInterval(
       () => void this.sweep().catch((e: Error) => this.logger.warn(`sweep failed: ${e.message}`)),
-      EVERY_MS,
+      this.config.sweepIntervalMs,
     );
     this.timer.unref();
   }
