@@ -28,7 +28,7 @@ let cluster: Awaited<ReturnType<typeof startPrivateCluster>>;
 let fleet: Fleet;
 let a: TestApp;
 let b: TestApp;
-let workers: FleetProcess[] = [];
+const workers: FleetProcess[] = [];
 let receiver: Server;
 const delivered = new Map<number, number>();
 const prefix = `fleet-${Date.now()}/`;

@@ -46,8 +46,8 @@ export class Fleet {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (c: Buffer) => (this.output += c.toString().replace(/^(?=.)/gm, `[${name}] `));
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     child.on('exit', (code, signal) => (this.output += `[${name}] exited code=${code} signal=${signal}\n`));
     const proc: FleetProcess = {
       name,
