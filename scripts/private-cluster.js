@@ -73,16 +73,26 @@ async function startPrivateCluster({ dir, masters = 3, replicas = 0, nodeTimeout
       const child = spawn(
         'redis-server',
         [
-          '--port', String(port),
-          '--bind', '127.0.0.1',
-          '--dir', nodeDir,
-          '--cluster-enabled', 'yes',
-          '--cluster-config-file', 'nodes.conf',
-          '--cluster-node-timeout', String(nodeTimeoutMs),
-          '--maxmemory-policy', 'noeviction',
-          '--save', '',
-          '--appendonly', 'no',
-          '--protected-mode', 'yes',
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          nodeDir,
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          String(nodeTimeoutMs),
+          '--maxmemory-policy',
+          'noeviction',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--protected-mode',
+          'yes',
         ],
         { stdio: 'ignore' },
       );
@@ -97,7 +107,14 @@ async function startPrivateCluster({ dir, masters = 3, replicas = 0, nodeTimeout
       }
     }
     await cli(
-      ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
+      [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+      ],
       60_000,
     );
     for (const port of ports) {
@@ -107,6 +124,7 @@ async function startPrivateCluster({ dir, masters = 3, replicas = 0, nodeTimeout
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+    if (replicas > 0) await replicasReady(ports, masters * replicas);
   } catch (err) {
     await stop();
     throw err;
@@ -123,14 +141,38 @@ async function startPrivateCluster({ dir, masters = 3, replicas = 0, nodeTimeout
   };
 }
 
-/** The ports of the cluster's masters, from CLUSTER NODES on `port`. */
+/** The ports of the cluster's masters that serve slots, from CLUSTER NODES on `port`. */
 async function masterPorts(port) {
   const text = await cli(['-p', String(port), 'CLUSTER', 'NODES']);
   return text
     .split('\n')
-    .filter((l) => / master /.test(` ${l} `.replace(/,/g, ' ')) && !/fail/.test(l))
-    .map((l) => Number(/:(\d+)@/.exec(l)?.[1]))
+    .map((l) => l.split(' '))
+    .filter((f) => f.length > 8 && f[2].split(',').includes('master') && !f[2].includes('fail'))
+    .map((f) => Number(/:(\d+)@/.exec(f[1])?.[1]))
     .filter(Boolean);
+}
+
+/**
+ * `--cluster create` assigns replicas after it returns: wait until every node sees `expected`
+ * replicas and each replica's link to its master is up (else a killed master has no one to fail over to).
+ */
+async function replicasReady(ports, expected) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    let ok = true;
+    for (const port of ports) {
+      const nodes = await cli(['-p', String(port), 'CLUSTER', 'NODES']).catch(() => '');
+      const slaves = nodes.split('\n').filter((l) => / (myself,)?slave /.test(l)).length;
+      if (slaves !== expected) ok = false;
+      if (/(^|\n)[^\n]* myself,slave /.test(nodes)) {
+        const info = await cli(['-p', String(port), 'INFO', 'replication']).catch(() => '');
+        if (!/master_link_status:up/.test(info)) ok = false;
+      }
+    }
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error('cluster replicas never came up');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 module.exports = { startPrivateCluster, masterPorts };
