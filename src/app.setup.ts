@@ -8,6 +8,7 @@ import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
 import type { AppConfig } from './config/app-config';
 import { AppExceptionFilter } from './errors/app-exception.filter';
+import { completeDocument } from './http/openapi/document';
 
 import { JSON_BODY_LIMIT_BYTES as JSON_BODY_LIMIT } from './common/limits';
 
@@ -36,7 +37,10 @@ export function configureApp(app: NestExpressApplication, _config: AppConfig): v
     )
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
+    // Relative: the document is right wherever the service is reached (behind a proxy, on any port).
+    .addServer('/', 'This service')
     .build();
-  const document = SwaggerModule.createDocument(app, doc);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  const docs = { ui: 'docs', json: 'docs-json', yaml: 'docs-yaml' };
+  const document = completeDocument(SwaggerModule.createDocument(app, doc), docs);
+  SwaggerModule.setup(docs.ui, app, document, { jsonDocumentUrl: docs.json, yamlDocumentUrl: docs.yaml });
 }

@@ -1,8 +1,10 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Readable } from 'node:stream';
 import { ApiV1 } from '../http/api-v1.decorator';
+import { schemaRef } from '../http/openapi/schema-kit';
+import { ApiErrorResponses, ApiJsonResponse, ApiNdjsonResponse, IDEMPOTENT_REPLAYED } from '../http/openapi/responses';
 import { Auth, type AuthContext } from '../auth/auth-context';
 import { intQuery } from '../http/query';
 import { AppError } from '../errors/app-error';
@@ -37,28 +39,18 @@ export class BatchController {
     required: false,
     description: 'At most 255 characters; replays the first response for 24 hours',
   })
-  @ApiBody({
-    schema: {
-      type: 'object',
-      properties: {
-        fileId: { type: 'string' },
-        items: { type: 'array', items: { type: 'object' } },
-        name: { type: 'string', maxLength: 200 },
-        metadata: { type: 'object', additionalProperties: { type: 'string' } },
-        dryRun: { type: 'boolean' },
-        schema: { type: 'string', default: 'default' },
-      },
-    },
-  })
-  @ApiResponse({ status: 202, description: 'Created and queued' })
-  @ApiResponse({ status: 200, description: 'Dry run: the verdict, item count and quota use; nothing consumed' })
-  @ApiResponse({ status: 400, description: 'validation_error, or file_parsing_failed when no item is valid' })
-  @ApiResponse({ status: 402, description: 'quota_exceeded' })
-  @ApiResponse({ status: 404, description: 'file_not_found' })
-  @ApiResponse({ status: 409, description: 'file_already_consumed or idempotency_conflict' })
-  @ApiResponse({ status: 410, description: 'file_expired' })
-  @ApiResponse({ status: 413, description: 'payload_too_large' })
-  @ApiResponse({ status: 422, description: 'idempotency_key_reused' })
+  @ApiBody({ schema: schemaRef('CreateBatchRequest') })
+  @ApiJsonResponse(202, 'BatchCreated', 'Created and queued', IDEMPOTENT_REPLAYED)
+  @ApiJsonResponse(200, 'DryRunVerdict', 'Dry run: the verdict, item count and quota use; nothing consumed')
+  @ApiErrorResponses(
+    [400, 'validation_error, or file_parsing_failed when no item is valid (with validationErrors)'],
+    [402, 'quota_exceeded (details: limit, max, used, requested)'],
+    [404, 'file_not_found'],
+    [409, 'file_already_consumed (details.batchId), or idempotency_conflict (Retry-After)'],
+    [410, 'file_expired'],
+    [413, 'payload_too_large'],
+    [422, 'idempotency_key_reused'],
+  )
   async create(
     @Auth() auth: AuthContext,
     @Body() body: unknown,
@@ -90,18 +82,18 @@ export class BatchController {
 
   @Get('batch/:id')
   @ApiOperation({ summary: 'A batch and its progress' })
-  @ApiResponse({ status: 200, description: 'The batch' })
-  @ApiResponse({ status: 404, description: 'batch_not_found' })
+  @ApiJsonResponse(200, 'Batch', 'The batch')
+  @ApiErrorResponses([404, 'batch_not_found'])
   get(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.batches.get(auth, id);
   }
 
   @Get('batches')
-  @ApiResponse({ status: 200, description: '{ data: [batch], meta: { offset, limit, count, total } }' })
-  @ApiResponse({ status: 400, description: 'validation_error: bad query parameter' })
+  @ApiJsonResponse(200, 'BatchPage', 'A page of batches, newest first')
+  @ApiErrorResponses([400, 'validation_error: bad query parameter'])
   @ApiOperation({ summary: "The organization's batches, newest first" })
-  @ApiQuery({ name: 'offset', required: false })
-  @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0, default: 0 } })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } })
   @ApiQuery({ name: 'status', required: false, enum: BATCH_STATUSES })
   list(@Auth() auth: AuthContext, @Query() query: Record<string, unknown>) {
     const status = query.status;
@@ -117,8 +109,8 @@ export class BatchController {
   }
 
   @Get('batch/:id/results')
-  @ApiResponse({ status: 200, description: 'NDJSON lines { row, status, output | error }' })
-  @ApiResponse({ status: 404, description: 'batch_not_found' })
+  @ApiNdjsonResponse(200, 'ResultLine', 'NDJSON: one ResultLine per line, per processed item, in row order')
+  @ApiErrorResponses([404, 'batch_not_found'])
   @ApiOperation({ summary: 'One NDJSON line per processed item, in row order' })
   @ApiProduces('application/x-ndjson')
   async results(@Auth() auth: AuthContext, @Param('id') id: string) {
@@ -129,9 +121,8 @@ export class BatchController {
   @Post('batch/:id/cancel')
   @HttpCode(202)
   @ApiOperation({ summary: 'Cancel: items not yet processed are not processed' })
-  @ApiResponse({ status: 202, description: 'The batch, cancelled' })
-  @ApiResponse({ status: 404, description: 'batch_not_found' })
-  @ApiResponse({ status: 409, description: 'batch_finished' })
+  @ApiJsonResponse(202, 'Batch', 'The batch, cancelled (a processing batch ends after the chunk in hand)')
+  @ApiErrorResponses([404, 'batch_not_found'], [409, 'batch_finished (details.status)'])
   cancel(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.batches.cancel(auth, id);
   }

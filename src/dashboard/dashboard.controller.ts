@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { AppError } from '../errors/app-error';
+import { ApiTextResponse } from '../http/openapi/responses';
 
 /**
  * Beside this file both under ts-jest (src/dashboard/) and in the build (dist/dashboard/), where
@@ -62,6 +63,7 @@ export class DashboardController implements OnModuleInit {
 
   @Get()
   @ApiOperation({ summary: 'The validation-preview dashboard (HTML page; its assets are under /dashboard/)' })
+  @ApiTextResponse(200, 'text/html', 'The page (it asks for the API key itself)')
   page(@Res() res: Response): void {
     this.send(res, 'index.html');
   }

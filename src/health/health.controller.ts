@@ -1,8 +1,9 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { AppError } from '../errors/app-error';
 import { DrainService } from '../lifecycle/drain.service';
+import { ApiErrorResponse, ApiJsonResponse } from '../http/openapi/responses';
 import { REDIS } from '../redis/redis.module';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
 
@@ -21,13 +22,14 @@ export class HealthController {
 
   @Get('health')
   @ApiOperation({ summary: 'Liveness: 200 while the process runs' })
+  @ApiJsonResponse(200, 'Health', 'The process runs')
   health() {
     return { status: 'ok' };
   }
 
   @Get('ready')
-  @ApiResponse({ status: 200, description: '{ status: ok, checks }' })
-  @ApiResponse({ status: 503, description: 'FILE_STORAGE_UNAVAILABLE with details.checks naming what is down' })
+  @ApiJsonResponse(200, 'Readiness', 'Redis and storage answer')
+  @ApiErrorResponse(503, 'FILE_STORAGE_UNAVAILABLE with details.checks naming what is down, or draining (Retry-After)')
   @ApiOperation({ summary: 'Readiness: 200 when Redis and storage answer, else 503 naming the one that failed' })
   async ready() {
     if (this.drain.draining) {

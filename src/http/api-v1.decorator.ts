@@ -1,7 +1,8 @@
 import { UseGuards, applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
+import { ApiBearerAuth } from '@nestjs/swagger';
 import { PlanThrottlerGuard } from '../rate-limit/plan-throttler.guard';
 import { ApiKeyGuard } from '../auth/api-key.guard';
+import { ApiErrorResponses } from './openapi/responses';
 
 /**
  * What every /v1 controller shares: the API key, then the plan's rate limit (guards run in this
@@ -11,8 +12,10 @@ export function ApiV1(): ClassDecorator {
   return applyDecorators(
     UseGuards(ApiKeyGuard, PlanThrottlerGuard),
     ApiBearerAuth(),
-    ApiResponse({ status: 401, description: 'unauthorized: missing or unknown API key' }),
-    ApiResponse({ status: 429, description: 'rate_limited (Retry-After)' }),
-    ApiResponse({ status: 503, description: 'FILE_STORAGE_UNAVAILABLE: storage or Redis unavailable (Retry-After)' }),
+    ApiErrorResponses(
+      [401, 'unauthorized: missing or unknown API key (WWW-Authenticate: Bearer)'],
+      [429, 'rate_limited: too many requests for the plan (Retry-After)'],
+      [503, 'FILE_STORAGE_UNAVAILABLE: storage or Redis unavailable (Retry-After)'],
+    ),
   );
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { MetricsService } from './metrics.service';
 
 @ApiTags('service')
@@ -11,6 +11,17 @@ export class MetricsController {
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiOperation({ summary: 'Prometheus metrics' })
   @ApiProduces('text/plain')
+  // Spelled out rather than through src/http/openapi: adapters do not import the HTTP edge (eslint layers).
+  @ApiResponse({
+    status: 200,
+    description: 'Prometheus text exposition format 0.0.4',
+    content: {
+      'text/plain': {
+        schema: { type: 'string' },
+        example: '# TYPE batchgate_uploads_total counter\nbatchgate_uploads_total{format="csv",outcome="accepted"} 1\n',
+      },
+    },
+  })
   scrape(): Promise<string> {
     return this.metrics.render();
   }

@@ -14,6 +14,9 @@ import {
 import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ApiV1 } from '../http/api-v1.decorator';
+import { schemaRef } from '../http/openapi/schema-kit';
+import { ApiErrorResponses, ApiJsonResponse } from '../http/openapi/responses';
+import { REJECTED_ROWS_CSV_EXAMPLE } from '../http/openapi/examples';
 import { Auth, type AuthContext } from '../auth/auth-context';
 import { intQuery } from '../http/query';
 import { AppError } from '../errors/app-error';
@@ -41,24 +44,15 @@ export class UploadController {
       'Upload a CSV, JSON or NDJSON file (optionally gzip): validated row by row, answered with a single-use fileId',
   })
   @ApiConsumes('multipart/form-data')
-  @ApiBody({
-    schema: {
-      type: 'object',
-      required: ['file'],
-      properties: {
-        file: { type: 'string', format: 'binary' },
-        schema: { type: 'string', default: 'default' },
-        format: { type: 'string', enum: ['csv', 'json', 'ndjson'] },
-        encoding: { type: 'string', enum: ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252'] },
-      },
-    },
-  })
-  @ApiResponse({ status: 200, description: 'Stored; row errors listed as warnings' })
-  @ApiResponse({ status: 400, description: 'validation_error or file_parsing_failed' })
-  @ApiResponse({ status: 402, description: 'quota_exceeded (plan without batches)' })
-  @ApiResponse({ status: 413, description: 'payload_too_large' })
-  @ApiResponse({ status: 415, description: 'unsupported_format' })
-  @ApiResponse({ status: 503, description: 'FILE_STORAGE_UNAVAILABLE' })
+  @ApiBody({ schema: schemaRef('UploadForm') })
+  @ApiJsonResponse(200, 'Upload', 'Stored; row errors listed as warnings')
+  @ApiErrorResponses(
+    [400, 'validation_error, or file_parsing_failed (with validationErrors)'],
+    [402, 'quota_exceeded (plan without batches)'],
+    [413, 'payload_too_large'],
+    [415, 'unsupported_format'],
+    [503, 'FILE_STORAGE_UNAVAILABLE: file storage not configured, or storage or Redis unavailable (Retry-After)'],
+  )
   upload(@Auth() auth: AuthContext, @Req() req: Request) {
     return this.uploads.upload(
       auth,
@@ -69,24 +63,28 @@ export class UploadController {
 
   @Get(':fileId')
   @ApiOperation({ summary: "An upload's metadata and status (available or consumed); reading never consumes" })
-  @ApiResponse({ status: 200, description: 'The upload without its error list, with status and batchId' })
-  @ApiResponse({ status: 404, description: 'file_not_found' })
-  @ApiResponse({ status: 410, description: 'file_expired' })
+  @ApiJsonResponse(200, 'UploadView', 'The upload without its error list, with status and batchId')
+  @ApiErrorResponses([404, 'file_not_found'], [410, 'file_expired'])
   get(@Auth() auth: AuthContext, @Param('fileId') fileId: string) {
     return this.uploads.view(auth, fileId);
   }
 
   @Get(':fileId/errors')
-  @ApiResponse({ status: 200, description: '{ data, meta } pages, or text/csv of the rejected rows' })
-  @ApiResponse({ status: 400, description: 'validation_error: bad query parameter' })
-  @ApiResponse({ status: 404, description: 'file_not_found' })
-  @ApiResponse({ status: 410, description: 'file_expired' })
+  @ApiResponse({
+    status: 200,
+    description: 'A page of row errors (JSON), or the rejected rows as a CSV (text/csv)',
+    content: {
+      'application/json': { schema: schemaRef('RowErrorPage') },
+      'text/csv': { schema: { type: 'string' }, example: REJECTED_ROWS_CSV_EXAMPLE },
+    },
+  })
+  @ApiErrorResponses([400, 'validation_error: bad query parameter'], [404, 'file_not_found'], [410, 'file_expired'])
   @ApiOperation({
     summary: 'All row errors in row order; with Accept: text/csv or ?format=csv, the rejected rows as a fixable CSV',
   })
-  @ApiQuery({ name: 'offset', required: false })
-  @ApiQuery({ name: 'limit', required: false })
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'csv'] })
+  @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0, default: 0 } })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'csv'], description: 'csv: as Accept: text/csv' })
   @ApiProduces('application/json', 'text/csv')
   async errors(
     @Auth() auth: AuthContext,
@@ -115,12 +113,10 @@ export class UploadController {
   }
 
   @Get(':fileId/preview')
-  @ApiResponse({ status: 200, description: '{ items: [{ row, item }], validationErrors }' })
-  @ApiResponse({ status: 400, description: 'validation_error: limit over 100' })
-  @ApiResponse({ status: 404, description: 'file_not_found' })
-  @ApiResponse({ status: 410, description: 'file_expired' })
+  @ApiJsonResponse(200, 'UploadPreview', 'The first valid items, and the first row errors')
+  @ApiErrorResponses([400, 'validation_error: limit over 100'], [404, 'file_not_found'], [410, 'file_expired'])
   @ApiOperation({ summary: 'The first valid items as they will be processed (after coercion), and the first errors' })
-  @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } })
   preview(@Auth() auth: AuthContext, @Param('fileId') fileId: string, @Query('limit') limit: unknown) {
     return this.reader.preview(auth, fileId, intQuery(limit, 'limit', 20, 1, 100));
   }
@@ -128,10 +124,8 @@ export class UploadController {
   @Delete(':fileId')
   @HttpCode(204)
   @ApiOperation({ summary: 'Discard an unconsumed upload and its stored data' })
-  @ApiResponse({ status: 204, description: 'Discarded' })
-  @ApiResponse({ status: 404, description: 'file_not_found' })
-  @ApiResponse({ status: 409, description: 'file_already_consumed' })
-  @ApiResponse({ status: 410, description: 'file_expired' })
+  @ApiResponse({ status: 204, description: 'Discarded (no body)' })
+  @ApiErrorResponses([404, 'file_not_found'], [409, 'file_already_consumed (details.batchId)'], [410, 'file_expired'])
   async discard(@Auth() auth: AuthContext, @Param('fileId') fileId: string): Promise<void> {
     await this.uploads.discard(auth, fileId);
   }

@@ -1,0 +1,41 @@
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { API_ERROR_EXAMPLE, ERROR_ENVELOPE_EXAMPLE } from './examples';
+import { schemaRef } from './schema-kit';
+import { rowErrorFields } from './upload.schemas';
+
+/** API.md, "Error envelope": the body of every non-2xx answer. */
+
+const ApiError: SchemaObject = {
+  type: 'object',
+  required: ['code', 'message'],
+  properties: {
+    code: {
+      type: 'string',
+      description:
+        "One of API.md's error codes (validation_error, file_parsing_failed, unauthorized, quota_exceeded, file_not_found, batch_not_found, not_found, file_already_consumed, idempotency_conflict, batch_finished, file_expired, payload_too_large, unsupported_format, idempotency_key_reused, rate_limited, internal_error, FILE_STORAGE_UNAVAILABLE, ...); new codes may be added",
+    },
+    message: { type: 'string', description: 'A sentence for people' },
+    details: {
+      type: 'object',
+      additionalProperties: true,
+      description:
+        'Per code: `{ limit, max, used, requested }` (quota_exceeded), `{ batchId }` (file_already_consumed), `{ errorId }` (internal_error), `{ checks }` (/ready), ...',
+    },
+  },
+  example: API_ERROR_EXAMPLE,
+};
+
+const ErrorEnvelope: SchemaObject = {
+  type: 'object',
+  description:
+    'Every non-2xx answer. Where rows are involved (file_parsing_failed) the row-error fields are there too.',
+  required: ['error', 'requestId'],
+  properties: {
+    error: schemaRef('ApiError'),
+    requestId: { type: 'string', description: "The answer's X-Request-Id" },
+    ...rowErrorFields,
+  },
+  example: ERROR_ENVELOPE_EXAMPLE,
+};
+
+export const ERROR_SCHEMAS = { ApiError, ErrorEnvelope };

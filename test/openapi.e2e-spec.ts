@@ -1,0 +1,358 @@
+import { createConfig, lintFromString } from '@redocly/openapi-core';
+import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import { api, startApp, upload, type TestApp } from './support/app';
+import { waitFor } from './support/wait';
+
+/**
+ * Issue 9: /docs-json is a document a client generator can use. Every body is described, the
+ * descriptions match what the service really answers, openapi-typescript's types of it type-check a
+ * client under strict TypeScript, and Redocly's recommended rules find no error.
+ */
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
+
+interface Operation {
+  path: string;
+  method: string;
+  op: any;
+}
+
+function operations(doc: any): Operation[] {
+  return Object.entries(doc.paths as Record<string, any>).flatMap(([path, item]) =>
+    METHODS.filter((m) => item[m]).map((method) => ({ path, method, op: item[method] })),
+  );
+}
+
+/**
+ * For checking live answers only: every object schema that lists its properties is closed, so a
+ * field the service sends but the document does not describe fails. (The published document stays
+ * open: clients must tolerate fields added later.)
+ */
+function closed(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closed);
+  if (!schema || typeof schema !== 'object') return schema;
+  const out = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === 'example' ? v : closed(v)]));
+  if (out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
+  return out;
+}
+
+describe('the OpenAPI document', () => {
+  let t: TestApp;
+  let doc: any;
+  let dir: string;
+  let ajv: Ajv;
+
+  beforeAll(async () => {
+    t = await startApp({ WORKER_IN_PROCESS: 'true' });
+    const res = await fetch(`${t.url}/docs-json`);
+    expect(res.status).toBe(200);
+    doc = await res.json();
+    dir = await mkdtemp(join(tmpdir(), 'batchgate-openapi-'));
+    ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, formats: { binary: true } });
+    addFormats(ajv);
+    ajv.addVocabulary(['example', 'components']);
+    ajv.addSchema({ $id: 'doc', components: { schemas: closed(doc.components.schemas) } });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const validator = (schema: any): ValidateFunction =>
+    ajv.compile(schema.$ref ? { $ref: `doc${schema.$ref as string}` } : (closed(schema) as object));
+
+  /** Checks a live answer against the schema the document gives for its operation and status. */
+  function expectDocumented(path: string, method: string, res: { status: number; body: unknown }) {
+    const response = doc.paths[path]?.[method]?.responses?.[String(res.status)];
+    if (!response) throw new Error(`${method.toUpperCase()} ${path} answered ${res.status}, which is not documented`);
+    const validate = validator(response.content['application/json'].schema);
+    if (!validate(res.body)) {
+      throw new Error(
+        `${method.toUpperCase()} ${path} ${res.status} does not match its schema: ${ajv.errorsText(validate.errors)}\n` +
+          JSON.stringify(res.body),
+      );
+    }
+  }
+
+  it('is a document of every route with servers, and its components include the bodies', () => {
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['Upload', 'UploadView', 'Batch', 'BatchPage', 'RowError', 'ErrorEnvelope']),
+    );
+    expect(doc.components.schemas.ErrorEnvelope.required).toEqual(['error', 'requestId']);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/batch/upload',
+        '/v1/batch/upload/{fileId}',
+        '/v1/batch/upload/{fileId}/errors',
+        '/v1/batch/upload/{fileId}/preview',
+        '/v1/batch',
+        '/v1/batch/{id}',
+        '/v1/batches',
+        '/v1/batch/{id}/results',
+        '/v1/batch/{id}/cancel',
+        '/health',
+        '/ready',
+        '/metrics',
+        '/dashboard',
+        '/docs',
+        '/docs-json',
+      ]),
+    );
+  });
+
+  it('every /v1 answer has a schema (the envelope for every error) and needs the bearer key', () => {
+    const v1 = operations(doc).filter((o) => o.path.startsWith('/v1/'));
+    expect(v1.length).toBeGreaterThanOrEqual(10);
+    for (const { path, method, op } of v1) {
+      const where = `${method.toUpperCase()} ${path}`;
+      expect([where, op.security]).toEqual([where, [{ bearer: [] }]]);
+      for (const status of ['401', '429', '503']) expect([where, status, op.responses[status]]).toBeTruthy();
+      for (const [status, response] of Object.entries(op.responses as Record<string, any>)) {
+        if (status === '204') {
+          expect([where, status, response.content]).toEqual([where, status, undefined]);
+          continue;
+        }
+        const content = response.content as Record<string, { schema?: unknown }> | undefined;
+        expect([where, status, Object.keys(content ?? {}).length > 0]).toEqual([where, status, true]);
+        for (const [type, media] of Object.entries(content ?? {})) {
+          expect([where, status, type, media.schema !== undefined]).toEqual([where, status, type, true]);
+        }
+        if (Number(status) >= 400) {
+          expect([where, status, content]).toEqual([
+            where,
+            status,
+            { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
+          ]);
+        }
+      }
+    }
+  });
+
+  it('gives each answer its media type', () => {
+    const ok = (path: string, method = 'get', status = '200') =>
+      Object.keys(doc.paths[path][method].responses[status].content);
+    expect(ok('/v1/batch/{id}/results')).toEqual(['application/x-ndjson']);
+    expect(ok('/v1/batch/upload/{fileId}/errors')).toEqual(['application/json', 'text/csv']);
+    expect(ok('/metrics')).toEqual(['text/plain']);
+    expect(ok('/dashboard')).toEqual(['text/html']);
+    expect(ok('/v1/batch', 'post', '202')).toEqual(['application/json']);
+    expect(doc.paths['/v1/batch'].post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/CreateBatchRequest',
+    });
+    expect(Object.keys(doc.paths['/v1/batch/upload'].post.requestBody.content)).toEqual(['multipart/form-data']);
+  });
+
+  it('marks the routes without an API key public with security: []', () => {
+    const open = operations(doc).filter((o) => !o.path.startsWith('/v1/'));
+    expect(open.map((o) => o.path).sort()).toEqual([
+      '/dashboard',
+      '/docs',
+      '/docs-json',
+      '/docs-yaml',
+      '/health',
+      '/metrics',
+      '/ready',
+    ]);
+    for (const { path, op } of open) expect([path, op.security]).toEqual([path, []]);
+  });
+
+  it("passes Redocly's recommended rules without an error", async () => {
+    const config = await createConfig({ extends: ['recommended'] });
+    const problems = await lintFromString({ source: JSON.stringify(doc), absoluteRef: 'docs-json.json', config });
+    const errors = problems
+      .filter((p) => p.severity === 'error')
+      .map((p) => `${p.ruleId}: ${p.message} at ${p.location.map((l) => l.pointer).join(', ')}`);
+    expect(errors).toEqual([]);
+  });
+
+  it("has examples that match their own schemas (the README's real answers)", () => {
+    const withExamples = Object.entries(doc.components.schemas as Record<string, any>).filter(([, s]) => s.example);
+    expect(withExamples.map(([name]) => name)).toEqual(
+      expect.arrayContaining(['Upload', 'UploadView', 'Batch', 'BatchCreated', 'DryRunVerdict', 'ErrorEnvelope']),
+    );
+    for (const [name, schema] of withExamples) {
+      const validate = validator({ $ref: `#/components/schemas/${name}` });
+      expect([name, validate(schema.example) ? 'valid' : ajv.errorsText(validate.errors)]).toEqual([name, 'valid']);
+    }
+  });
+
+  it('describes what the service really answers, field by field', async () => {
+    // The checker itself: an undescribed field and a missing one are both caught.
+    const uploadSchema = validator({ $ref: '#/components/schemas/Upload' });
+    const example = doc.components.schemas.Upload.example;
+    expect(uploadSchema(example)).toBe(true);
+    expect(uploadSchema({ ...example, undescribed: 1 })).toBe(false);
+    expect(uploadSchema({ ...example, fileId: undefined })).toBe(false);
+
+    const key = t.keys.pro;
+    const csv = 'content,externalId\nFirst claim,c-1\n,c-2\nThird claim,c-3\n';
+    const up = await upload(t, key, csv, { name: 'claims.csv' });
+    expect(up.status).toBe(200);
+    expectDocumented('/v1/batch/upload', 'post', up);
+    const fileId = up.body.fileId as string;
+    const file = '/v1/batch/upload/{fileId}';
+
+    expectDocumented(file, 'get', await api(t, key, 'GET', `/v1/batch/upload/${fileId}`));
+    expectDocumented(`${file}/errors`, 'get', await api(t, key, 'GET', `/v1/batch/upload/${fileId}/errors`));
+    expectDocumented(`${file}/errors`, 'get', await api(t, key, 'GET', `/v1/batch/upload/${fileId}/errors?limit=0`));
+    expectDocumented(`${file}/preview`, 'get', await api(t, key, 'GET', `/v1/batch/upload/${fileId}/preview`));
+    const csvErrors = await api(t, key, 'GET', `/v1/batch/upload/${fileId}/errors?format=csv`);
+    expect(csvErrors.headers.get('content-type')).toMatch(/^text\/csv/);
+
+    expectDocumented('/v1/batch', 'post', await api(t, key, 'POST', '/v1/batch', { fileId, dryRun: true }));
+    const refused = await api(t, t.keys.free, 'POST', '/v1/batch', { items: [{ content: 'x' }], dryRun: true });
+    expect(refused.body).toMatchObject({ verdict: 'refused', error: { code: 'quota_exceeded' } });
+    expectDocumented('/v1/batch', 'post', refused);
+
+    const created = await api(t, key, 'POST', '/v1/batch', { fileId, name: 'January claims' });
+    expect(created.status).toBe(202);
+    expectDocumented('/v1/batch', 'post', created);
+    const again = await api(t, key, 'POST', '/v1/batch', { fileId });
+    expect(again.status).toBe(409);
+    expectDocumented('/v1/batch', 'post', again);
+    expectDocumented(file, 'get', await api(t, key, 'GET', `/v1/batch/upload/${fileId}`)); // consumed: batchId
+
+    const direct = await api(t, key, 'POST', '/v1/batch', { items: [{ content: 'hello' }, { content: '' }] });
+    expect(direct.body.validationErrors).toHaveLength(1);
+    expectDocumented('/v1/batch', 'post', direct);
+    const noneValid = await api(t, key, 'POST', '/v1/batch', { items: [{ content: '' }] });
+    expect(noneValid.status).toBe(400);
+    expectDocumented('/v1/batch', 'post', noneValid);
+
+    const batchId = created.body.id as string;
+    const done = await waitFor(
+      () => api(t, key, 'GET', `/v1/batch/${batchId}`),
+      (r) => r.body.status === 'completed',
+    );
+    expectDocumented('/v1/batch/{id}', 'get', done);
+    expectDocumented('/v1/batch/{id}', 'get', await api(t, key, 'GET', `/v1/batch/${direct.body.id as string}`));
+    expectDocumented('/v1/batches', 'get', await api(t, key, 'GET', '/v1/batches?limit=5'));
+    expectDocumented('/v1/batch/{id}/cancel', 'post', await api(t, key, 'POST', `/v1/batch/${batchId}/cancel`));
+
+    const results = await api(t, key, 'GET', `/v1/batch/${batchId}/results`);
+    expect(results.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    const line = validator(
+      doc.paths['/v1/batch/{id}/results'].get.responses['200'].content['application/x-ndjson'].schema,
+    );
+    for (const l of results.text.trim().split('\n')) expect([l, line(JSON.parse(l))]).toEqual([l, true]);
+
+    expectDocumented('/v1/batch/{id}', 'get', await api(t, key, 'GET', '/v1/batch/b_AAAAAAAAAAAAAAAAAAAAAA'));
+    expectDocumented('/v1/batch/{id}', 'get', await api(t, undefined, 'GET', `/v1/batch/${batchId}`));
+    expectDocumented('/v1/batches', 'get', await api(t, key, 'GET', '/v1/batches?status=nope'));
+    expectDocumented(file, 'delete', await api(t, key, 'DELETE', `/v1/batch/upload/${fileId}`));
+    expectDocumented('/v1/batch/upload', 'post', await upload(t, key, 'content\n\n', { name: 'empty.csv' }));
+    expectDocumented('/health', 'get', await api(t, undefined, 'GET', '/health'));
+    expectDocumented('/ready', 'get', await api(t, undefined, 'GET', '/ready'));
+  });
+
+  it('gives openapi-typescript types that type a client under strict TypeScript', async () => {
+    const documentFile = join(dir, 'docs.json');
+    await writeFile(documentFile, JSON.stringify(doc));
+    await promisify(execFile)(process.execPath, [
+      join(__dirname, 'openapi-types.js'),
+      documentFile,
+      join(dir, 'batchgate.d.ts'),
+    ]);
+    const types = await readFile(join(dir, 'batchgate.d.ts'), 'utf8');
+    expect(types).toContain('export interface paths');
+    expect(types).toContain('ErrorEnvelope: {');
+
+    // A client as a user of the API would write it. The @ts-expect-error lines fail the check if a
+    // body came out as `any` or `unknown` (the directive would then be unused).
+    const client = `
+import type { components, paths } from './batchgate';
+
+type Schemas = components['schemas'];
+type UploadAnswer = paths['/v1/batch/upload']['post']['responses'][200]['content']['application/json'];
+type UploadState = paths['/v1/batch/upload/{fileId}']['get']['responses'][200]['content']['application/json'];
+type BatchAnswer = paths['/v1/batch/{id}']['get']['responses'][200]['content']['application/json'];
+type CreateBody = NonNullable<paths['/v1/batch']['post']['requestBody']>['content']['application/json'];
+type Created = paths['/v1/batch']['post']['responses'][202]['content']['application/json'];
+type Verdict = paths['/v1/batch']['post']['responses'][200]['content']['application/json'];
+type Conflict = paths['/v1/batch']['post']['responses'][409]['content']['application/json'];
+type ErrorsPage = paths['/v1/batch/upload/{fileId}/errors']['get']['responses'][200]['content']['application/json'];
+
+export function summary(u: UploadAnswer): string {
+  const first: Schemas['RowError'] = u.validationErrors[0];
+  const where = first.line === undefined ? '' : \` (line \${first.line})\`;
+  return \`\${u.fileId}: \${u.itemCount} items; row \${first.row}\${where}: \${first.error} [\${first.field ?? '-'}/\${first.code}]\`;
+}
+
+export function encoding(u: UploadAnswer): string {
+  return u.parsing.encoding + (u.parsing.header ?? []).join(',') + u.errorSummary.map((e) => e.count).join('+');
+}
+
+export const isConsumed = (u: UploadState): boolean => u.status === 'consumed' && typeof u.batchId === 'string';
+
+export function progress(b: BatchAnswer): number {
+  const done: number = b.processedCount;
+  return b.itemCount === 0 ? 1 : done / b.itemCount;
+}
+
+export function sourceName(b: Schemas['Batch']): string {
+  return b.source.type === 'file' ? b.source.fileId : 'direct items';
+}
+
+export const fromFile: CreateBody = { fileId: 'f_x', name: 'January claims', metadata: { team: 'ops' } };
+export const fromItems: CreateBody = { items: [{ content: 'hello' }], dryRun: true };
+
+export function queued(c: Created): string {
+  return \`\${c.id} \${c.status} \${c.itemCount} \${c.createdAt} \${c.validationErrors?.[0]?.row ?? 0}\`;
+}
+
+export const wouldUse = (v: Verdict): number | undefined => v.quota?.wouldUse;
+
+export function explain(e: Conflict): string {
+  const envelope: Schemas['ErrorEnvelope'] = e;
+  const rows = envelope.validationErrors?.map((r) => r.row).join(',') ?? '';
+  return \`\${envelope.error.code}: \${envelope.error.message} (request \${envelope.requestId}) \${rows}\`;
+}
+
+export const total = (p: ErrorsPage): number => p.meta.total + p.data.length;
+
+type ResultLine = paths['/v1/batch/{id}/results']['get']['responses'][200]['content']['application/x-ndjson'];
+export const outcome = (l: ResultLine): string => (l.status === 'failed' ? \`row \${l.row}: \${l.error ?? ''}\` : 'ok');
+
+// @ts-expect-error itemCount is a number
+export const wrongType: UploadAnswer['itemCount'] = 'many';
+// @ts-expect-error no such field on a batch
+export const noSuchField = (b: BatchAnswer): unknown => b.notAField;
+// @ts-expect-error the status is one of the batch statuses
+export const wrongStatus: BatchAnswer['status'] = 'done';
+// @ts-expect-error an envelope needs its requestId
+export const noRequestId: Schemas['ErrorEnvelope'] = { error: { code: 'not_found', message: 'x' } };
+`;
+    const clientFile = join(dir, 'client.ts');
+    await writeFile(clientFile, client);
+    const program = ts.createProgram([clientFile], {
+      strict: true,
+      noEmit: true,
+      noUnusedLocals: true,
+      exactOptionalPropertyTypes: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.CommonJS,
+      moduleResolution: ts.ModuleResolutionKind.Node10,
+      lib: ['lib.es2022.d.ts'],
+      types: [],
+    });
+    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) =>
+      ts.formatDiagnostic(d, {
+        getCanonicalFileName: (f) => f,
+        getCurrentDirectory: () => dir,
+        getNewLine: () => '\n',
+      }),
+    );
+    expect(diagnostics).toEqual([]);
+  });
+});
