@@ -15,6 +15,7 @@ import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiQuery, ApiResponse,
 import type { Request } from 'express';
 import { ApiV1 } from '../auth/api-v1.decorator';
 import { Auth, type AuthContext } from '../auth/auth-context';
+import { rejectedRowsDisposition } from '../common/content-disposition';
 import { intQuery } from '../common/query';
 import { AppError } from '../errors/app-error';
 import { MultipartInterceptor } from './multipart.interceptor';
@@ -105,12 +106,9 @@ export class UploadController {
       return this.reader.errors(auth, fileId, offset, limit);
     }
     const { record, body } = await this.reader.errorsCsv(auth, fileId);
-    const base =
-      record.originalFileName.replace(/\.(csv|json|ndjson|jsonl|tsv)(\.gz)?$/i, '').replace(/[^A-Za-z0-9._-]/g, '_') ||
-      'upload';
     return new StreamableFile(body, {
       type: 'text/csv; charset=utf-8',
-      disposition: `attachment; filename="${base}-rejected-rows.csv"`,
+      disposition: rejectedRowsDisposition(record.originalFileName),
     });
   }
 
