@@ -11,6 +11,7 @@ export const MAX_STEM_CHARS = 100;
 
 const UPLOAD_EXTENSION = /\.(csv|json|ndjson|jsonl|tsv)(\.gz)?$/i;
 // Controls (C0, DEL, C1), path separators, quotes, and bidirectional overrides that disguise an extension.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f/\\"\u202a-\u202e\u2066-\u2069]/g;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 // RFC 8187 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
@@ -24,9 +25,8 @@ function cleanName(name: string, maxChars: number): string {
 
 /** UTF-8, percent-encoded except attr-chars (encodeURIComponent leaves ' ( ) * as they are). */
 function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(
-    NOT_ATTR_CHAR,
-    (c) => (c === '%' ? c : `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+  return encodeURIComponent(value).replace(NOT_ATTR_CHAR, (c) =>
+    c === '%' ? c : `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
 }
 

@@ -37,7 +37,11 @@ describe('configuration', () => {
   });
 
   it('reads the shutdown deadline and the body idle timeout in seconds', () => {
-    const c = loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: '40', SHUTDOWN_GRACE_MS: '30000', BODY_IDLE_TIMEOUT_SECONDS: '5' });
+    const c = loadConfig({
+      SHUTDOWN_TIMEOUT_SECONDS: '40',
+      SHUTDOWN_GRACE_MS: '30000',
+      BODY_IDLE_TIMEOUT_SECONDS: '5',
+    });
     expect(c).toMatchObject({ shutdownTimeoutMs: 40_000, shutdownGraceMs: 30_000, bodyIdleTimeoutMs: 5000 });
   });
 
@@ -64,7 +68,10 @@ describe('configuration', () => {
     [{ SHUTDOWN_TIMEOUT_SECONDS: '0' }, 'SHUTDOWN_TIMEOUT_SECONDS'],
     // The drain (delay, then grace) must fit inside the deadline, else the deadline cuts every slow upload.
     [{ SHUTDOWN_GRACE_MS: '30000' }, 'SHUTDOWN_TIMEOUT_SECONDS'],
-    [{ SHUTDOWN_TIMEOUT_SECONDS: '10', SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_GRACE_MS: '5000' }, 'SHUTDOWN_TIMEOUT_SECONDS'],
+    [
+      { SHUTDOWN_TIMEOUT_SECONDS: '10', SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_GRACE_MS: '5000' },
+      'SHUTDOWN_TIMEOUT_SECONDS',
+    ],
     [{ BODY_IDLE_TIMEOUT_SECONDS: '0' }, 'BODY_IDLE_TIMEOUT_SECONDS'],
     [{ BODY_IDLE_TIMEOUT_SECONDS: '1.5' }, 'BODY_IDLE_TIMEOUT_SECONDS'],
   ])('stops on %j with one line naming %s', (env, variable) => {
