@@ -28,7 +28,8 @@ export function isInfrastructureError(e: unknown): boolean {
   const { name, code, message } = e as { name?: unknown; code?: unknown; message?: unknown };
   const text = typeof message === 'string' ? message : '';
   if (name === 'MaxRetriesPerRequestError') return true;
-  if (name === 'ReplyError' && /LOADING|READONLY|MISCONF|OOM/.test(text)) return true;
+  // Redis refusing writes: loading, a replica, failed persistence, out of memory, short of replicas.
+  if (name === 'ReplyError' && /LOADING|READONLY|MISCONF|OOM|NOREPLICAS/.test(text)) return true;
   if (REDIS_MESSAGES.test(text)) return true;
   return typeof code === 'string' && STORAGE_CODES.has(code);
 }

@@ -1,10 +1,18 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Logger } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { AppError } from '../errors/app-error';
 import { DrainService } from '../lifecycle/drain.service';
+import { PREFIX } from '../redis/redis-keys';
 import { REDIS } from '../redis/redis.module';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
+
+/**
+ * The key /ready writes to, with a short TTL. Built here rather than in redis-keys.ts only while
+ * that file is being reworked elsewhere; it belongs beside the others.
+ */
+const READY_PROBE_KEY = `${PREFIX}:ready-probe`;
+const READY_PROBE_TTL_MS = 10_000;
 
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
@@ -13,6 +21,9 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
 @ApiTags('service')
 @Controller()
 export class HealthController {
+  private readonly logger = new Logger(HealthController.name);
+  private lastRedisFault?: string;
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
@@ -28,7 +39,9 @@ export class HealthController {
   @Get('ready')
   @ApiResponse({ status: 200, description: '{ status: ok, checks }' })
   @ApiResponse({ status: 503, description: 'FILE_STORAGE_UNAVAILABLE with details.checks naming what is down' })
-  @ApiOperation({ summary: 'Readiness: 200 when Redis and storage answer, else 503 naming the one that failed' })
+  @ApiOperation({
+    summary: 'Readiness: 200 when Redis accepts a write and storage answers, else 503 naming the one that failed',
+  })
   async ready() {
     if (this.drain.draining) {
       throw new AppError(
@@ -40,7 +53,7 @@ export class HealthController {
       );
     }
     const [redis, storage] = await Promise.all([
-      within(this.redis.ping(), 1000).then(
+      within(this.redisWrite(), 1000).then(
         () => 'up' as const,
         () => 'down' as const,
       ),
@@ -63,5 +76,23 @@ export class HealthController {
       );
     }
     return { status: 'ok', checks };
+  }
+
+  /**
+   * A write, not a PING: a Redis out of memory (maxmemory with noeviction), failing to persist
+   * (MISCONF) or short of replicas still answers PING while refusing every write the /v1 routes need.
+   * Logged once per change, since load balancers poll this.
+   */
+  private async redisWrite(): Promise<void> {
+    try {
+      await this.redis.set(READY_PROBE_KEY, String(Date.now()), 'PX', READY_PROBE_TTL_MS);
+      if (this.lastRedisFault) this.logger.log('Redis accepts writes again');
+      this.lastRedisFault = undefined;
+    } catch (e) {
+      const fault = (e as Error).message;
+      if (fault !== this.lastRedisFault) this.logger.warn(`not ready: Redis refused a write: ${fault}`);
+      this.lastRedisFault = fault;
+      throw e;
+    }
   }
 }
