@@ -114,7 +114,7 @@ function redisArgs(port, dir, persistent) {
  *   `port` omitted or 0: a free port is picked (and re-picked if someone else grabs it first).
  *   `ownProcessGroup`: keep Ctrl-C in a terminal from reaching redis-server, so the caller decides
  *   when it stops (after the app that uses it has shut down).
- * @returns {Promise<{ url: string, port: number, stop(): Promise<void> }>}
+ * @returns {Promise<{ url: string, port: number, pid: number, stop(): Promise<void> }>}
  */
 async function startPrivateRedis({ dir, port, persistent = false, ownProcessGroup = false }) {
   const executable = findOnPath('redis-server');
@@ -205,6 +205,7 @@ async function launch(executable, port, dir, persistent, ownProcessGroup) {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: child.pid,
     stop() {
       stopping ??= stopChild(child, exited, () => exitInfo).finally(() => process.removeListener('exit', killOnExit));
       return stopping;
@@ -231,4 +232,4 @@ function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-module.exports = { findFreePort, startPrivateRedis, pingRedis, findOnPath };
+module.exports = { findFreePort, startPrivateRedis, pingRedis, redisProcessId, findOnPath };

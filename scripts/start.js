@@ -62,14 +62,17 @@ async function main() {
   env.WORKER_IN_PROCESS ??= 'true';
 
   // Own process group for the same reason as Redis: a terminal's Ctrl-C reaches this process
-  // only, and is forwarded once. Were it delivered twice, Nest's shutdown hook (which removes
-  // itself after the first signal) would let the second one kill the app mid-shutdown.
+  // only, and is forwarded once, so the app drains once. The IPC channel is the app's tie to this
+  // process: should the launcher die without forwarding anything (SIGKILL), the channel closes and
+  // the app shuts down as on SIGTERM (src/main.ts) instead of keeping the port as an orphan.
   app = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
     cwd: ROOT,
     env,
-    stdio: 'inherit',
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     detached: true,
   });
+
+  const guard = redis && guardPrivateRedis(redis, app.pid);
 
   const exitCode = await new Promise((resolve) => {
     app.once('error', (err) => {
@@ -79,8 +82,30 @@ async function main() {
     app.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)));
   });
 
+  if (guard) await guard.release();
   if (redis) await redis.stop();
   process.exit(exitCode);
+}
+
+/**
+ * SIGKILL of this process would leave our private redis-server running (it sits in a process group
+ * of its own): scripts/redis-guard.js, tied to us by an IPC channel, stops it then, after the app.
+ */
+function guardPrivateRedis(redis, appPid) {
+  const guard = spawn(process.execPath, [path.join(__dirname, 'redis-guard.js'), redis.pid, redis.port, appPid], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    detached: true,
+  });
+  guard.on('error', (err) => console.error(`batchgate: could not start the Redis guard: ${err.message}`));
+  guard.unref();
+  guard.channel?.unref();
+  return {
+    release: () =>
+      new Promise((resolve) => {
+        if (!guard.connected) return resolve();
+        guard.send('release', () => resolve());
+      }),
+  };
 }
 
 main().catch((err) => {

@@ -1,6 +1,8 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { bodyIdleTimeout } from './http/body-idle-timeout';
+import { onClientError } from './http/client-error';
 import { requestIdMiddleware } from './common/request-id';
 import { bodyEncodingMiddleware } from './http/body-encoding';
 import { DrainService } from './lifecycle/drain.service';
@@ -13,10 +15,13 @@ import { completeDocument } from './http/openapi/document';
 import { JSON_BODY_LIMIT_BYTES as JSON_BODY_LIMIT } from './common/limits';
 
 /** Everything main.ts and the end-to-end tests share, so the tests run the app as it ships. */
-export function configureApp(app: NestExpressApplication, _config: AppConfig): void {
+export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.disable('x-powered-by');
   app.useLogger(app.get(Logger));
+  // Parser errors and Node's own timeouts never reach Express: answer them with the envelope too.
+  app.getHttpServer().on('clientError', onClientError);
   app.use(requestIdMiddleware);
+  app.use(bodyIdleTimeout(config.bodyIdleTimeoutMs));
   app.use(app.get(DrainService).track);
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.use(bodyEncodingMiddleware);

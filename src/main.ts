@@ -1,11 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type Redis from 'ioredis';
+import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
-import { ConfigError, loadConfig } from './config/app-config';
+import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { preflight } from './bootstrap';
 import { SchemaLoadError } from './ingest/schema-registry';
+import { armShutdownDeadline } from './lifecycle/shutdown-deadline';
+import { prettyLogs } from './logging/logging.module';
+import { startupBlock, startupSummary } from './logging/startup-summary';
+import { REDIS } from './redis/redis.module';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
@@ -17,12 +23,46 @@ async function bootstrap(): Promise<void> {
     abortOnError: false,
   });
   configureApp(app, config);
+  armShutdownDeadline(app, {
+    timeoutMs: config.shutdownTimeoutMs,
+    // At the deadline: cut the remaining connections and drop Redis without waiting for it.
+    forceClose: () => {
+      app.getHttpServer().closeAllConnections();
+      app.get<Redis>(REDIS).disconnect();
+    },
+  });
+  endWithLauncher();
   await app.listen(config.port);
-  const logger = new Logger('batchgate');
-  logger.log(`api listening on http://127.0.0.1:${config.port} (docs at /docs, dashboard at /dashboard)`);
-  if (config.generatedDevKey) {
-    // Printed directly, whatever LOG_LEVEL says: without it the service has no usable key.
-    console.log(`batchgate: API_KEYS is not set; development key (org "dev", plan "pro"): ${config.generatedDevKey}`);
+  announce(config, (app.getHttpServer().address() as AddressInfo).port);
+}
+
+/**
+ * `npm start` (scripts/start.js) runs this process with an IPC channel and in a process group of
+ * its own, so a terminal's Ctrl-C reaches the launcher only. If the launcher dies without passing
+ * a signal on (SIGKILL, a crash), the channel closes: shut down as on SIGTERM rather than keep the
+ * port as an orphan. Nest ignores a second signal while its shutdown runs.
+ */
+function endWithLauncher(): void {
+  if (!process.channel) return;
+  process.once('disconnect', () => {
+    console.error('batchgate: the npm start launcher is gone: shutting down');
+    process.kill(process.pid, 'SIGTERM');
+  });
+  // The channel alone must not keep the process alive once everything else has closed.
+  process.channel.unref();
+}
+
+/** Start-up ends with one block: on a terminal for a person, otherwise one JSON line. */
+function announce(config: AppConfig, port: number): void {
+  const summary = startupSummary(config, port);
+  if (prettyLogs(config)) {
+    // Written directly, whatever LOG_LEVEL says: without the key the service has no usable credential.
+    process.stdout.write(startupBlock(summary));
+    return;
+  }
+  new Logger('batchgate').log({ msg: `api listening on ${summary.url}`, ...summary });
+  if (summary.developmentKey && !['info', 'debug', 'trace'].includes(config.logLevel)) {
+    console.log(`batchgate: API_KEYS is not set; development key (org "dev", plan "pro"): ${summary.developmentKey}`);
   }
 }
 

@@ -31,6 +31,37 @@ export function adminAuth(token: string) {
   };
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Browsers keep Basic credentials for a site and send them with a form posted from any other
+ * site, so Bull Board's actions (add, retry, clean, pause...) could be triggered cross-site.
+ * State-changing requests are refused when the browser says they come from elsewhere: an `Origin`
+ * that is not this service's host, or `Sec-Fetch-Site: cross-site`/`same-site`. Scripts and curl
+ * send neither and keep working with a token. The scheme is not compared: behind a TLS-terminating
+ * proxy the service sees http while the browser's Origin says https.
+ */
+export function refuseCrossSite(req: Request, _res: Response, next: NextFunction): void {
+  if (SAFE_METHODS.has(req.method)) return next();
+  const site = req.header('sec-fetch-site')?.toLowerCase();
+  const origin = req.header('origin');
+  let foreign = site === 'cross-site' || site === 'same-site';
+  if (!foreign && origin !== undefined) {
+    try {
+      foreign = new URL(origin).host !== req.header('host')?.toLowerCase();
+    } catch {
+      foreign = true; // "null" (sandboxed frames, some redirects) or garbage
+    }
+  }
+  if (!foreign) return next();
+  next(
+    new AppError('forbidden', 'Cross-site requests to the admin routes are refused.', {
+      ...(origin !== undefined && { origin }),
+      ...(site && { secFetchSite: site }),
+    }),
+  );
+}
+
 /** Bull Board for the batches queue at /admin/queues, only when ADMIN_TOKEN is set. */
 @Module({})
 export class AdminModule {
@@ -42,7 +73,7 @@ export class AdminModule {
         BullBoardModule.forRoot({
           route: ADMIN_ROUTE,
           adapter: ExpressAdapter,
-          middleware: adminAuth(config.adminToken),
+          middleware: [refuseCrossSite, adminAuth(config.adminToken)],
         }),
         BullBoardModule.forFeature({ name: BATCH_QUEUE_NAME, adapter: BullMQAdapter }),
       ],

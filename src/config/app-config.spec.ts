@@ -11,6 +11,10 @@ describe('configuration', () => {
       processor: 'accept',
       workerConcurrency: 4,
       batchRetentionDays: 7,
+      logFormat: 'auto',
+      shutdownGraceMs: 20_000,
+      shutdownTimeoutMs: 25_000,
+      bodyIdleTimeoutMs: 30_000,
     });
     expect(c.storageDir).toMatch(/data\/uploads$/);
     // With no API_KEYS, a development key on the pro plan.
@@ -24,6 +28,21 @@ describe('configuration', () => {
       { key: 'key-bbbb-2', orgId: 'globex', plan: 'enterprise' },
     ]);
     expect(c.generatedDevKey).toBeUndefined();
+  });
+
+  it('logs JSON lines under NODE_ENV=production unless LOG_FORMAT says otherwise', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).logFormat).toBe('json');
+    expect(loadConfig({ NODE_ENV: 'production', LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
+  });
+
+  it('reads the shutdown deadline and the body idle timeout in seconds', () => {
+    const c = loadConfig({
+      SHUTDOWN_TIMEOUT_SECONDS: '40',
+      SHUTDOWN_GRACE_MS: '30000',
+      BODY_IDLE_TIMEOUT_SECONDS: '5',
+    });
+    expect(c).toMatchObject({ shutdownTimeoutMs: 40_000, shutdownGraceMs: 30_000, bodyIdleTimeoutMs: 5000 });
   });
 
   it.each([
@@ -44,6 +63,17 @@ describe('configuration', () => {
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ QUEUE_PREFIX: 'a:b' }, 'QUEUE_PREFIX'],
+    [{ LOG_FORMAT: 'fancy' }, 'LOG_FORMAT'],
+    [{ SHUTDOWN_TIMEOUT_SECONDS: 'soon' }, 'SHUTDOWN_TIMEOUT_SECONDS'],
+    [{ SHUTDOWN_TIMEOUT_SECONDS: '0' }, 'SHUTDOWN_TIMEOUT_SECONDS'],
+    // The drain (delay, then grace) must fit inside the deadline, else the deadline cuts every slow upload.
+    [{ SHUTDOWN_GRACE_MS: '30000' }, 'SHUTDOWN_TIMEOUT_SECONDS'],
+    [
+      { SHUTDOWN_TIMEOUT_SECONDS: '10', SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_GRACE_MS: '5000' },
+      'SHUTDOWN_TIMEOUT_SECONDS',
+    ],
+    [{ BODY_IDLE_TIMEOUT_SECONDS: '0' }, 'BODY_IDLE_TIMEOUT_SECONDS'],
+    [{ BODY_IDLE_TIMEOUT_SECONDS: '1.5' }, 'BODY_IDLE_TIMEOUT_SECONDS'],
   ])('stops on %j with one line naming %s', (env, variable) => {
     let error: unknown;
     try {

@@ -45,12 +45,18 @@ export interface AppConfig {
   webhookRetryDelayMs: number;
   maxRecordBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** 'auto': readable lines when stdout is a terminal, JSON lines otherwise (NODE_ENV=production: 'json'). */
+  logFormat: 'auto' | 'json' | 'pretty';
   /** Bull Board at /admin/queues is served only when set. */
   adminToken?: string;
   /** SIGTERM: how long in-flight requests (uploads) may take to finish before connections are cut. */
   shutdownGraceMs: number;
   /** SIGTERM: how long /ready says 503 while still serving, so load balancers stop sending first. */
   shutdownDelayMs: number;
+  /** SIGTERM/SIGINT: past this, whatever is still shutting down is abandoned and the process exits 1. */
+  shutdownTimeoutMs: number;
+  /** A request body with no byte for this long is answered 408 (a trickling client holds no connection). */
+  bodyIdleTimeoutMs: number;
   /** BullMQ key prefix: deployments (and test runs) sharing one Redis keep their queues apart. */
   queuePrefix: string;
   /** How often the sweeps run (expired uploads' objects, batch requeue and retention). */
@@ -99,6 +105,22 @@ function queuePrefix(env: NodeJS.ProcessEnv, cluster: boolean): string {
       `QUEUE_PREFIX must use letters, digits, '_' or '-' (optionally as one {hash tag}), got "${prefix}"`,
     );
   return cluster && !prefix.startsWith('{') ? `{${prefix}}` : prefix;
+}
+
+function logFormat(env: NodeJS.ProcessEnv): AppConfig['logFormat'] {
+  const def = env.NODE_ENV?.trim() === 'production' ? 'json' : 'auto';
+  return oneOf(env, 'LOG_FORMAT', def, ['auto', 'json', 'pretty'] as const);
+}
+
+/** The shutdown deadline must leave the drain (delay, then grace) time to end on its own. */
+function shutdownTimeoutMs(env: NodeJS.ProcessEnv, delayMs: number, graceMs: number): number {
+  const ms = int(env, 'SHUTDOWN_TIMEOUT_SECONDS', 25, 1, 3600) * 1000;
+  if (delayMs + graceMs >= ms) {
+    throw new ConfigError(
+      `SHUTDOWN_TIMEOUT_SECONDS (${ms / 1000}) must be longer than SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS (${(delayMs + graceMs) / 1000} s)`,
+    );
+  }
+  return ms;
 }
 
 function adminToken(env: NodeJS.ProcessEnv): string | undefined {
@@ -191,6 +213,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
 
   const batchRetentionDays = int(env, 'BATCH_RETENTION_DAYS', 7, 1, 3650);
+  const shutdownGraceMs = int(env, 'SHUTDOWN_GRACE_MS', 20_000, 0, 3_600_000);
+  const shutdownDelayMs = int(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000);
+
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
     redisUrl,
@@ -216,9 +241,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookRetryDelayMs: int(env, 'WEBHOOK_RETRY_DELAY_MS', 500, 0, 60_000),
     maxRecordBytes: int(env, 'MAX_RECORD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    logFormat: logFormat(env),
     adminToken: adminToken(env),
-    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
-    shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    shutdownGraceMs,
+    shutdownDelayMs,
+    shutdownTimeoutMs: shutdownTimeoutMs(env, shutdownDelayMs, shutdownGraceMs),
+    bodyIdleTimeoutMs: int(env, 'BODY_IDLE_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
     queuePrefix: queuePrefix(env, redisClusterNodes !== undefined),
     sweepIntervalMs: int(env, 'SWEEP_INTERVAL_SECONDS', 60, 1, 86_400) * 1000,
     workerMetricsPort: env.WORKER_METRICS_PORT ? int(env, 'WORKER_METRICS_PORT', 0, 1, 65535) : undefined,

@@ -53,7 +53,28 @@ function drainThenClose(req: Request, res: Response): void {
   });
 }
 
-/** The single place that writes error bodies: API.md's envelope, with the request id. */
+/** API.md's envelope. Built here only: by the filter, and for answers written outside Nest (clientError). */
+export function errorBody(error: AppError, requestId: string): Record<string, unknown> {
+  return {
+    error: { code: error.code, message: error.message, ...(error.details && { details: error.details }) },
+    ...(error.rows ?? {}),
+    requestId,
+  };
+}
+
+/** Writes `error` as the answer to `req`; also used where no Nest handler is running (body idle timeout). */
+export function sendAppError(req: Request, res: Response, error: AppError): void {
+  if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));
+  if (error.code === 'request_timeout') {
+    // The client stopped sending: nothing left to drain, and the connection is not worth keeping.
+    res.setHeader('Connection', 'close');
+  } else if (!req.complete) {
+    drainThenClose(req, res);
+  }
+  res.status(error.status).json(errorBody(error, requestIdOf(req)));
+}
+
+/** The single place that maps exceptions to error answers: API.md's envelope, with the request id. */
 @Catch()
 export class AppExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
@@ -65,18 +86,11 @@ export class AppExceptionFilter implements ExceptionFilter {
     const error = this.toAppError(exception, req);
     if (res.headersSent) {
       // A streamed body was under way: all we can do is cut it so the client sees it incomplete.
-      res.destroy();
+      // (An answer already complete, such as a body idle timeout's 408, is left to reach the client.)
+      if (!res.writableEnded) res.destroy();
       return;
     }
-    const requestId = requestIdOf(req);
-    const body: Record<string, unknown> = {
-      error: { code: error.code, message: error.message, ...(error.details && { details: error.details }) },
-      ...(error.rows ?? {}),
-      requestId,
-    };
-    if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));
-    if (!req.complete) drainThenClose(req, res);
-    res.status(error.status).json(body);
+    sendAppError(req, res, error);
   }
 
   /**

@@ -1,11 +1,14 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Logger } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { AppError } from '../errors/app-error';
-import { DrainService } from '../lifecycle/drain.service';
 import { ApiErrorResponse, ApiJsonResponse } from '../http/openapi/responses';
+import { DrainService } from '../lifecycle/drain.service';
+import { keys } from '../store/redis-keys';
 import { REDIS } from '../redis/redis.module';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
+
+const READY_PROBE_TTL_MS = 10_000;
 
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
@@ -14,6 +17,9 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
 @ApiTags('service')
 @Controller()
 export class HealthController {
+  private readonly logger = new Logger(HealthController.name);
+  private lastRedisFault?: string;
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
@@ -28,9 +34,11 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiJsonResponse(200, 'Readiness', 'Redis and storage answer')
+  @ApiJsonResponse(200, 'Readiness', 'Redis accepts a write and storage answers')
   @ApiErrorResponse(503, 'FILE_STORAGE_UNAVAILABLE with details.checks naming what is down, or draining (Retry-After)')
-  @ApiOperation({ summary: 'Readiness: 200 when Redis and storage answer, else 503 naming the one that failed' })
+  @ApiOperation({
+    summary: 'Readiness: 200 when Redis accepts a write and storage answers, else 503 naming the one that failed',
+  })
   async ready() {
     if (this.drain.draining) {
       throw new AppError(
@@ -42,7 +50,7 @@ export class HealthController {
       );
     }
     const [redis, storage] = await Promise.all([
-      within(this.redis.ping(), 1000).then(
+      within(this.redisWrite(), 1000).then(
         () => 'up' as const,
         () => 'down' as const,
       ),
@@ -65,5 +73,23 @@ export class HealthController {
       );
     }
     return { status: 'ok', checks };
+  }
+
+  /**
+   * A write, not a PING: a Redis out of memory (maxmemory with noeviction), failing to persist
+   * (MISCONF) or short of replicas still answers PING while refusing every write the /v1 routes need.
+   * Logged once per change, since load balancers poll this.
+   */
+  private async redisWrite(): Promise<void> {
+    try {
+      await this.redis.set(keys.readyProbe(), String(Date.now()), 'PX', READY_PROBE_TTL_MS);
+      if (this.lastRedisFault) this.logger.log('Redis accepts writes again');
+      this.lastRedisFault = undefined;
+    } catch (e) {
+      const fault = (e as Error).message;
+      if (fault !== this.lastRedisFault) this.logger.warn(`not ready: Redis refused a write: ${fault}`);
+      this.lastRedisFault = fault;
+      throw e;
+    }
   }
 }

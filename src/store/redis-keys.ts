@@ -29,6 +29,8 @@ export const keys = {
   batchItems: (orgId: string, batchId: string) => `${org(orgId)}:items:${batchId}`,
   /** Results of a batch kept in Redis (no file storage): hash chunkIndex -> NDJSON lines. */
   batchResults: (orgId: string, batchId: string) => `${org(orgId)}:results:${batchId}`,
+  /** What /ready writes (with a short TTL) to see that Redis accepts writes, not only PING. */
+  readyProbe: () => `${PREFIX}:ready-probe`,
   /** Global set of the organizations that have created a batch: where the requeue sweep looks. */
   batchOrgs: () => `${PREFIX}:batch-orgs`,
   /** Rate-limit counter of one API key (by digest), shared by every api process. */

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import multer, { MulterError } from 'multer';
 import type { Observable } from 'rxjs';
 import { authOf } from '../auth/auth-context';
+import { BODY_IDLE } from '../http/body-idle-timeout';
 import { AppError } from '../errors/app-error';
 import { fileRequired } from '../errors/errors';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
@@ -76,8 +77,13 @@ export class MultipartInterceptor implements NestInterceptor {
         void engine.idle().finally(() => reject(toAppError(err, engine.sawFile)));
       };
       const engine = new SpoolStorageEngine(this.storage.spoolDir(), auth.plan.maxFileBytes, settle);
+      // The body went idle (BODY_IDLE_TIMEOUT_SECONDS): the engine drops its spool file, then 408.
+      req.once(BODY_IDLE, settle);
       const upload = multer({ storage: engine, limits: LIMITS, defParamCharset: 'utf8' }).single(FILE_FIELD);
-      upload(req, res, settle);
+      upload(req, res, (err?: unknown) => {
+        req.off(BODY_IDLE, settle);
+        settle(err);
+      });
     });
     return next.handle();
   }

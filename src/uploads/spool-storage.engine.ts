@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, pipeline } from 'node:stream';
 import type { StorageEngine } from 'multer';
+import { BODY_IDLE } from '../http/body-idle-timeout';
 import { payloadTooLarge } from '../errors/errors';
 
 /** The uploaded file as it waits on disk: counted, hashed, never held in memory. */
@@ -66,12 +67,16 @@ export class SpoolStorageEngine implements StorageEngine {
         );
     };
     req.once('close', onClose);
+    // BODY_IDLE_TIMEOUT_SECONDS passed with no byte: fail the part, so the spool file is removed.
+    const onIdle = (error: Error) => meter.destroy(error);
+    req.once(BODY_IDLE, onIdle);
     let done!: () => void;
     const finished = new Promise<void>((resolve) => (done = resolve));
     this.inFlight.add(finished);
     void finished.then(() => this.inFlight.delete(finished));
     pipeline(file.stream, meter, createWriteStream(path), (err) => {
       req.off('close', onClose);
+      req.off(BODY_IDLE, onIdle);
       if (err) {
         // Removed before anyone is told, so no answer can be seen while the partial file still exists.
         void rm(path, { force: true }).finally(() => {

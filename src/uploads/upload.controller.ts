@@ -18,6 +18,7 @@ import { schemaRef } from '../http/openapi/schema-kit';
 import { ApiErrorResponses, ApiJsonResponse } from '../http/openapi/responses';
 import { REJECTED_ROWS_CSV_EXAMPLE } from '../http/openapi/examples';
 import { Auth, type AuthContext } from '../auth/auth-context';
+import { rejectedRowsDisposition } from '../common/content-disposition';
 import { intQuery } from '../http/query';
 import { AppError } from '../errors/app-error';
 import { MultipartInterceptor } from './multipart.interceptor';
@@ -103,12 +104,9 @@ export class UploadController {
       return this.reader.errors(auth, fileId, offset, limit);
     }
     const { record, body } = await this.reader.errorsCsv(auth, fileId);
-    const base =
-      record.originalFileName.replace(/\.(csv|json|ndjson|jsonl|tsv)(\.gz)?$/i, '').replace(/[^A-Za-z0-9._-]/g, '_') ||
-      'upload';
     return new StreamableFile(body, {
       type: 'text/csv; charset=utf-8',
-      disposition: `attachment; filename="${base}-rejected-rows.csv"`,
+      disposition: rejectedRowsDisposition(record.originalFileName),
     });
   }
 
