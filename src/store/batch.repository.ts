@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.module';
 import { keys } from './redis-keys';
@@ -49,12 +50,13 @@ export class BatchRepository {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'queuePrefix'>,
   ) {}
 
   async create(args: CreateArgs): Promise<CreateReply> {
     const { record: r } = args;
     // Indexed before the script, so a batch the script creates is always found by the requeue sweep.
-    if (!args.dryRun) await this.redis.sadd(keys.batchOrgs(), r.orgId);
+    if (!args.dryRun) await this.redis.sadd(keys.batchOrgs(this.config.queuePrefix), r.orgId);
     const fileId = r.fileId ?? 'none';
     const reply = (await this.redis.eval(
       this.scripts.create,
@@ -183,7 +185,7 @@ export class BatchRepository {
     if (reply[0] === 'finished') {
       this.metrics.batches.inc({ status });
       await this.redis.zadd(
-        keys.batchRetention(),
+        keys.batchRetention(this.config.queuePrefix),
         Date.now() + retentionSeconds * 1000,
         `${record.orgId}/${record.id}`,
       );
@@ -198,18 +200,18 @@ export class BatchRepository {
    */
   async activeBatches(): Promise<[string, string][]> {
     const found: [string, string][] = [];
-    for (const orgId of await this.redis.smembers(keys.batchOrgs())) {
+    for (const orgId of await this.redis.smembers(keys.batchOrgs(this.config.queuePrefix))) {
       for (const id of await this.redis.smembers(keys.activeBatches(orgId))) found.push([orgId, id]);
     }
     return found;
   }
 
   async expiredRetention(now: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(keys.batchRetention(), 0, now, 'LIMIT', 0, limit);
+    return this.redis.zrangebyscore(keys.batchRetention(this.config.queuePrefix), 0, now, 'LIMIT', 0, limit);
   }
 
   async forgetRetention(member: string): Promise<void> {
-    await this.redis.zrem(keys.batchRetention(), member);
+    await this.redis.zrem(keys.batchRetention(this.config.queuePrefix), member);
   }
 
   async delete(orgId: string, id: string): Promise<void> {

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { REDIS } from '../redis/redis.module';
 import { keys } from './redis-keys';
 import { looksLikeId } from '../common/ids';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { fileExpired, fileNotFound } from '../errors/errors';
 import { lua } from './lua';
 import type { UploadLookup, UploadRecord } from './upload-record';
@@ -33,7 +34,10 @@ type DiscardReply = ['consumed', string] | ['missing'] | ['discarded'];
 export class FileTokenRepository {
   private readonly discardScript = lua('discard-upload');
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'queuePrefix'>,
+  ) {}
 
   /** Written last, after the upload's objects are durably stored. */
   async save(record: UploadRecord, ttlSeconds: number): Promise<void> {
@@ -41,7 +45,11 @@ export class FileTokenRepository {
     // The sweep's index first, on its own (it is one global key, in another slot than the org's on a
     // cluster): a crash after it leaves an entry whose objects the sweep deletes, never objects no
     // entry points at. Then the token and its trace, together, in the org's slot.
-    await this.redis.zadd(keys.uploadExpiry(), Date.parse(record.expiresAt), `${orgId}/${fileId}`);
+    await this.redis.zadd(
+      keys.uploadExpiry(this.config.queuePrefix),
+      Date.parse(record.expiresAt),
+      `${orgId}/${fileId}`,
+    );
     const reply = await this.redis
       .multi()
       .set(keys.upload(orgId, fileId), JSON.stringify(record), 'EX', ttlSeconds)
@@ -85,7 +93,7 @@ export class FileTokenRepository {
       return { state: 'consumed', record: tomb.upload, batchId: tomb.batchId };
     }
     if (reply[0] === 'discarded') {
-      await this.redis.zrem(keys.uploadExpiry(), `${orgId}/${fileId}`);
+      await this.redis.zrem(keys.uploadExpiry(this.config.queuePrefix), `${orgId}/${fileId}`);
       return { state: 'discarded-now' };
     }
     return this.gone(await this.redis.get(keys.uploadTrace(orgId, fileId)));
@@ -99,7 +107,7 @@ export class FileTokenRepository {
 
   /** Up to `limit` uploads whose expiry has passed, as `orgId/fileId`. */
   async expiredUploads(now: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(keys.uploadExpiry(), 0, now, 'LIMIT', 0, limit);
+    return this.redis.zrangebyscore(keys.uploadExpiry(this.config.queuePrefix), 0, now, 'LIMIT', 0, limit);
   }
 
   /** True when the upload still exists or was consumed (its objects are still needed). */
@@ -113,6 +121,6 @@ export class FileTokenRepository {
   }
 
   async forgetExpiry(member: string): Promise<void> {
-    await this.redis.zrem(keys.uploadExpiry(), member);
+    await this.redis.zrem(keys.uploadExpiry(this.config.queuePrefix), member);
   }
 }

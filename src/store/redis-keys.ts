@@ -2,11 +2,15 @@
  * Every Redis key batchgate uses, built here and nowhere else. Keys of one organization share the
  * hash tag `{org}` so that the consumption script, which touches an upload, the org's counters and a
  * new batch, stays in one slot on Redis Cluster. The few global keys (sweep indexes, rate-limit
- * counters) are each used alone: no script or MULTI mixes them with an org's keys.
+ * counters) are each used alone: no script or MULTI mixes them with an org's keys. The sweep indexes
+ * are per QUEUE_PREFIX: deployments (and test apps) sharing one Redis each sweep only their own.
  */
 export const PREFIX = 'bg';
 
 const org = (orgId: string) => `${PREFIX}:{${orgId}}`;
+/** A sweep index of one QUEUE_PREFIX; the default prefix keeps the names earlier versions wrote. */
+const perQueue = (name: string, queuePrefix: string) =>
+  queuePrefix === 'bull' ? `${PREFIX}:${name}` : `${PREFIX}:${name}:${queuePrefix}`;
 
 export const keys = {
   /** Upload metadata (JSON), TTL = FILE_TTL_SECONDS. */
@@ -24,17 +28,20 @@ export const keys = {
   activeBatches: (orgId: string) => `${org(orgId)}:active`,
   idempotency: (orgId: string, key: string) => `${org(orgId)}:idem:${key}`,
   /** Global sorted set `orgId/fileId` by expiry (ms), read by the sweeper that deletes expired uploads' files. */
-  uploadExpiry: () => `${PREFIX}:upload-expiry`,
+  uploadExpiry: (queuePrefix: string) => perQueue('upload-expiry', queuePrefix),
   /** Direct `items` of a batch (NDJSON), when they did not come from an upload. */
   batchItems: (orgId: string, batchId: string) => `${org(orgId)}:items:${batchId}`,
   /** Results of a batch kept in Redis (no file storage): hash chunkIndex -> NDJSON lines. */
   batchResults: (orgId: string, batchId: string) => `${org(orgId)}:results:${batchId}`,
   /** What /ready writes (with a short TTL) to see that Redis accepts writes, not only PING. */
   readyProbe: () => `${PREFIX}:ready-probe`,
-  /** Global set of the organizations that have created a batch: where the requeue sweep looks. */
-  batchOrgs: () => `${PREFIX}:batch-orgs`,
+  /**
+   * Set of the organizations that have created a batch on one queue (QUEUE_PREFIX): where that
+   * queue's requeue sweep looks, so deployments sharing a Redis never enqueue each other's batches.
+   */
+  batchOrgs: (queuePrefix: string) => perQueue('batch-orgs', queuePrefix),
   /** Rate-limit counter of one API key (by digest), shared by every api process. */
   rateLimit: (keyId: string, throttler: string) => `${PREFIX}:ratelimit:${throttler}:${keyId}`,
   /** Global sorted set `orgId/batchId` by retention end (ms): whose stored items and results to delete. */
-  batchRetention: () => `${PREFIX}:batch-retention`,
+  batchRetention: (queuePrefix: string) => perQueue('batch-retention', queuePrefix),
 };

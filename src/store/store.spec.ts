@@ -21,8 +21,8 @@ beforeAll(() => {
   const url = process.env.BATCHGATE_TEST_REDIS_URL;
   if (!url) throw new Error('BATCHGATE_TEST_REDIS_URL is not set: run with `npm test`');
   redis = new Redis(url);
-  batches = new BatchRepository(redis, new MetricsService());
-  tokens = new FileTokenRepository(redis);
+  batches = new BatchRepository(redis, new MetricsService(), { queuePrefix: 'spec' });
+  tokens = new FileTokenRepository(redis, { queuePrefix: 'spec' });
   idempotency = new IdempotencyRepository(redis);
 });
 afterAll(() => redis.quit());
