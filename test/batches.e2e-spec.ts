@@ -57,7 +57,12 @@ describe('batches with a worker', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2499);
-    expect(lines[0]).toEqual({ row: 2, status: 'succeeded', output: { content: 'item 1', externalId: '1' } });
+    expect(lines[0]).toEqual({
+      fileId: created.body.fileId,
+      row: 2,
+      status: 'succeeded',
+      output: { content: 'item 1', externalId: '1' },
+    });
     const rows = lines.map((l) => l.row);
     expect(rows).toEqual([...rows].sort((a, b) => a - b));
     expect(rows).not.toContain(8); // the bad row (item 7 is row 8) was skipped at upload
@@ -324,8 +329,9 @@ describe('webhook processor', () => {
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l));
-      expect(results.find((r) => r.row === 4)).toEqual({ row: 4, status: 'failed', error: 'ends in 3' });
-      expect(results.find((r) => r.row === 2)).toEqual({ row: 2, status: 'succeeded', output: { ok: 2 } });
+      expect(results.find((r) => r.row === 4)).toMatchObject({ row: 4, status: 'failed', error: 'ends in 3' });
+      expect(results.find((r) => r.row === 2)).toMatchObject({ row: 2, status: 'succeeded', output: { ok: 2 } });
+      expect(results.every((r) => typeof r.fileId === 'string')).toBe(true);
     } finally {
       await t.close();
     }

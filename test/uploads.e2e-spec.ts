@@ -188,10 +188,14 @@ describe('POST /v1/batch/upload', () => {
     expect(big.status).toBe(400);
   });
 
-  it('keeps a path-like file name to its base name', async () => {
-    const res = await upload(t, t.keys.pro, 'content\na\n', { name: '../../etc/passwd.csv' });
-    expect(res.status).toBe(200);
-    expect(res.body.originalFileName).toBe('passwd.csv');
+  it('takes a relative path in the file name as the path, and refuses one that climbs out', async () => {
+    const good = await upload(t, t.keys.pro, 'content\na\n', { name: 'reports/2026/jan.csv' });
+    expect(good.status).toBe(200);
+    expect(good.body).toMatchObject({ originalFileName: 'jan.csv', path: 'reports/2026/jan.csv', duplicateOf: null });
+    const bad = await upload(t, t.keys.pro, 'content\na\n', { name: '../../etc/passwd.csv' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'validation_error', details: { field: 'path' } });
+    expect(bad.body.error.message).toMatch(/"path"/);
   });
 });
 

@@ -3,7 +3,7 @@ import type { AuthContext } from '../auth/auth-context';
 import { looksLikeId, newId } from '../common/ids';
 import type { RowErrorsBody } from '../common/row-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import type { AppError } from '../errors/app-error';
+import { AppError } from '../errors/app-error';
 import {
   batchNotOnPlan,
   fileAlreadyConsumed,
@@ -41,8 +41,19 @@ export function assertBatchPlan(auth: AuthContext): void {
 }
 
 /** What the creation script was asked, and what it answered. */
+/** The uploads a request consumes, in order: one for `fileId`, every one of `fileIds`, none for items. */
+export function uploadsOf(req: CreateBatchRequest): string[] {
+  return req.fileIds ?? (req.fileId !== undefined ? [req.fileId] : []);
+}
+
+/** With `fileIds`, a refusal about one upload names it in `details.fileId` (API.md). */
+function named(req: CreateBatchRequest, error: AppError, fileId: string): AppError {
+  if (!req.fileIds) return error;
+  return new AppError(error.code, error.message, { ...error.details, fileId }, error.rows, error.retryAfter);
+}
+
 export interface Admission {
-  record: Omit<BatchRecord, 'itemCount'>;
+  record: Omit<BatchRecord, 'itemCount' | 'files'>;
   reply: CreateReply;
   /** Direct items only: their row errors. */
   rows?: RowErrorsBody;
@@ -68,8 +79,9 @@ export class BatchAdmission {
     assertBatchPlan(auth);
     const now = new Date();
     const id = newId('b');
-    const fromFile = req.fileId !== undefined;
-    const record: Omit<BatchRecord, 'itemCount'> = {
+    const fileIds = uploadsOf(req);
+    const fromFile = fileIds.length > 0;
+    const record: Omit<BatchRecord, 'itemCount' | 'files'> = {
       id,
       orgId: auth.orgId,
       name: req.name,
@@ -77,7 +89,7 @@ export class BatchAdmission {
       processedCount: 0,
       succeededCount: 0,
       failedCount: 0,
-      sourceType: fromFile ? 'file' : 'items',
+      sourceType: req.fileIds ? 'files' : fromFile ? 'file' : 'items',
       fileId: req.fileId ?? null,
       originalFileName: null,
       metadata: req.metadata,
@@ -87,7 +99,7 @@ export class BatchAdmission {
       error: null,
       usageMonth: now.toISOString().slice(0, 7),
       itemsStore: fromFile ? 'storage' : 'redis',
-      itemsKey: fromFile ? uploadObjects(auth.orgId, req.fileId!).items : '',
+      itemsKey: fromFile ? uploadObjects(auth.orgId, fileIds[0]).items : '',
       chunkSize: CHUNK_SIZE[this.config.processor],
       nextChunk: 0,
     };
@@ -103,12 +115,14 @@ export class BatchAdmission {
         // Written before the script so that a created batch always finds its items; dropped on refusal.
         await this.batches.putDirectItems(auth.orgId, id, direct.ndjson, this.config.batchRetentionSeconds + 86400);
       }
-    } else if (!looksLikeId(req.fileId!, 'f')) {
-      throw fileNotFound(req.fileId!);
+    } else {
+      const bad = fileIds.find((fileId) => !looksLikeId(fileId, 'f'));
+      if (bad !== undefined) throw named(req, fileNotFound(bad), bad);
     }
 
     const reply = await this.batches.create({
       record,
+      fileIds,
       itemCount,
       limits: auth.plan,
       tombstoneTtlSeconds: this.config.batchRetentionSeconds,
@@ -120,13 +134,14 @@ export class BatchAdmission {
 
   /** The API.md error a refusing reply means; `missing` is told apart (expired, consumed meanwhile, unknown). */
   async refusal(auth: AuthContext, req: CreateBatchRequest, reply: Exclude<CreateReply, { kind: 'ok' }>) {
+    const fileId = uploadsOf(req)[reply.kind === 'quota' ? 0 : reply.index];
     switch (reply.kind) {
       case 'consumed':
-        return fileAlreadyConsumed(reply.batchId);
+        return named(req, fileAlreadyConsumed(reply.batchId), fileId);
       case 'quota':
         return quotaExceeded(reply);
       case 'missing':
-        return this.explainMissing(auth, req.fileId!);
+        return named(req, await this.explainMissing(auth, fileId), fileId);
     }
   }
 

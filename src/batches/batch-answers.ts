@@ -8,6 +8,7 @@ export function createdBody(b: CreatedBatch) {
     status: 'queued' as const,
     itemCount: b.itemCount,
     ...(b.fileId !== undefined && { fileId: b.fileId }),
+    ...(b.fileIds !== undefined && { fileIds: b.fileIds }),
     createdAt: b.createdAt,
     ...(b.rows && (b.rows.validationErrorCount ?? 0) > 0 && b.rows),
   };
@@ -23,6 +24,7 @@ export function verdictBody(v: Verdict) {
     ...(e && { error: { code: e.code, message: e.message, ...(e.details && { details: e.details }) } }),
     ...(v.itemCount !== undefined && { itemCount: v.itemCount }),
     ...(v.fileId !== undefined && { fileId: v.fileId }),
+    ...(v.fileIds !== undefined && { fileIds: v.fileIds }),
     ...(v.quota && { quota: v.quota }),
     ...v.rows,
   };

@@ -1,7 +1,11 @@
 import { AppError } from '../errors/app-error';
 
+export const MAX_FILE_IDS = 100;
+
 export interface CreateBatchRequest {
   fileId?: string;
+  /** Several uploads, consumed together (API.md, "Several files: in one batch"). */
+  fileIds?: string[];
   items?: unknown[];
   name: string | null;
   metadata: Record<string, string> | null;
@@ -14,13 +18,23 @@ const bad = (message: string) => new AppError('validation_error', message);
 /** POST /v1/batch's body, checked field by field with messages that name the field. */
 export function parseCreateBatch(body: unknown): CreateBatchRequest {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw bad('The request body must be a JSON object with "fileId" or "items".');
+    throw bad('The request body must be a JSON object with "fileId", "fileIds" or "items".');
   }
   const b = body as Record<string, unknown>;
-  const hasFile = b.fileId !== undefined && b.fileId !== null;
-  const hasItems = b.items !== undefined && b.items !== null;
-  if (hasFile === hasItems) throw bad('Provide exactly one of "fileId" or "items".');
+  const given = (k: string) => Object.hasOwn(b, k) && b[k] !== undefined && b[k] !== null;
+  const hasFile = given('fileId');
+  const hasFiles = given('fileIds');
+  const hasItems = given('items');
+  if (Number(hasFile) + Number(hasFiles) + Number(hasItems) !== 1)
+    throw bad('Provide exactly one of "fileId", "fileIds" or "items".');
   if (hasFile && (typeof b.fileId !== 'string' || b.fileId === '')) throw bad('"fileId" must be a non-empty string.');
+  if (hasFiles) {
+    const ids = b.fileIds;
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_FILE_IDS)
+      throw bad(`"fileIds" must be an array of 1 to ${MAX_FILE_IDS} upload ids.`);
+    if (ids.some((id) => typeof id !== 'string' || id === '')) throw bad('"fileIds" must hold non-empty strings.');
+    if (new Set(ids).size !== ids.length) throw bad('"fileIds" must not list an upload twice.');
+  }
   if (hasItems && !Array.isArray(b.items)) throw bad('"items" must be an array of objects.');
   if (b.name !== undefined && b.name !== null && (typeof b.name !== 'string' || b.name.length > 200)) {
     throw bad('"name" must be a string of at most 200 characters.');
@@ -43,6 +57,7 @@ export function parseCreateBatch(body: unknown): CreateBatchRequest {
     throw bad('"schema" must be the name of a registered schema.');
   return {
     ...(hasFile && { fileId: b.fileId as string }),
+    ...(hasFiles && { fileIds: b.fileIds as string[] }),
     ...(hasItems && { items: b.items as unknown[] }),
     name: typeof b.name === 'string' ? b.name : null,
     metadata,

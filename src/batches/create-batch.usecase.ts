@@ -12,6 +12,7 @@ export interface CreatedBatch {
   id: string;
   itemCount: number;
   fileId?: string;
+  fileIds?: string[];
   createdAt: string;
   /** Direct items only: the row errors of the items that were skipped. */
   rows?: RowErrorsBody;
@@ -36,10 +37,10 @@ export class CreateBatch {
     const { record, reply, rows } = await this.admission.admit(auth, req, false);
     if (reply.kind !== 'ok') {
       const refusal = await this.admission.refusal(auth, req, reply);
-      if (req.fileId !== undefined) this.countConsumption(refusal);
+      if (req.items === undefined) this.countConsumption(refusal);
       throw refusal;
     }
-    if (req.fileId !== undefined) this.metrics.tokenConsumptions.inc({ outcome: 'consumed' });
+    if (req.items === undefined) this.metrics.tokenConsumptions.inc({ outcome: 'consumed' });
     this.metrics.batches.inc({ status: 'queued' });
     try {
       await this.queue.add('batch', { orgId: auth.orgId, batchId: record.id }, batchJobOptions(record.id));
@@ -51,6 +52,7 @@ export class CreateBatch {
       id: record.id,
       itemCount: reply.itemCount,
       ...(req.fileId !== undefined && { fileId: req.fileId }),
+      ...(req.fileIds !== undefined && { fileIds: req.fileIds }),
       createdAt: record.createdAt,
       ...(rows && { rows }),
     };

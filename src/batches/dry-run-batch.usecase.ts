@@ -23,6 +23,7 @@ export interface Verdict {
   error?: AppError;
   itemCount?: number;
   fileId?: string;
+  fileIds?: string[];
   quota?: QuotaUse;
   rows?: RowErrorsBody;
 }
@@ -36,7 +37,10 @@ export class DryRunBatch {
   constructor(private readonly admission: BatchAdmission) {}
 
   async execute(auth: AuthContext, req: CreateBatchRequest): Promise<Verdict> {
-    const fileId = req.fileId !== undefined ? { fileId: req.fileId } : {};
+    const fileId = {
+      ...(req.fileId !== undefined && { fileId: req.fileId }),
+      ...(req.fileIds !== undefined && { fileIds: req.fileIds }),
+    };
     try {
       const { reply, rows } = await this.admission.admit(auth, req, true);
       if (reply.kind === 'consumed' || reply.kind === 'missing') throw await this.admission.refusal(auth, req, reply);

@@ -10,6 +10,8 @@ export interface Plan {
   maxConcurrentBatches: number;
   /** null: not limited. */
   requestsPerMinute: number | null;
+  /** File parts one upload request (or upload-session request) may carry. */
+  maxFilesPerRequest: number;
 }
 
 const MB = 1024 * 1024;
@@ -27,6 +29,7 @@ export const BUILT_IN_PLANS: Record<string, Plan> = {
     maxItemsPerMonth: 0,
     maxConcurrentBatches: 0,
     requestsPerMinute: 600,
+    maxFilesPerRequest: 0,
   },
   pro: {
     name: 'pro',
@@ -36,6 +39,7 @@ export const BUILT_IN_PLANS: Record<string, Plan> = {
     maxItemsPerMonth: 1_000_000,
     maxConcurrentBatches: 5,
     requestsPerMinute: 6000,
+    maxFilesPerRequest: 20,
   },
   enterprise: {
     name: 'enterprise',
@@ -45,6 +49,7 @@ export const BUILT_IN_PLANS: Record<string, Plan> = {
     maxItemsPerMonth: null,
     maxConcurrentBatches: 50,
     requestsPerMinute: null,
+    maxFilesPerRequest: 100,
   },
 };
 
@@ -56,6 +61,7 @@ const NUMERIC: PlanKey[] = [
   'maxItemsPerMonth',
   'maxConcurrentBatches',
   'requestsPerMinute',
+  'maxFilesPerRequest',
 ];
 
 /** Built-in plans, overridden key by key (and added to) by the JSON object in PLANS_FILE. */

@@ -89,11 +89,14 @@ export class BatchRunner {
       if (current.nextChunk !== chunkIndex) return { kind: 'done' }; // another worker is ahead: leave it the batch
       const results = await this.processor.process(batch, chunkIndex, chunk);
       let lines = '';
-      for (const r of results) {
-        lines += JSON.stringify(r) + '\n';
+      results.forEach((r, i) => {
+        // Items of an upload carry it into their results line (API.md: fileId, and path when it had one).
+        const { fileId, path } = chunk[i] ?? {};
+        const line = fileId === undefined ? r : { fileId, ...(path ? { path } : {}), ...r };
+        lines += JSON.stringify(line) + '\n';
         if (r.status === 'succeeded') counts.succeeded++;
         else counts.failed++;
-      }
+      });
       counts.processed += chunk.length;
       await this.data.writeResults(batch, chunkIndex, lines, this.config.batchRetentionSeconds);
       if (!(await this.batches.checkpoint(batch.orgId, batch.id, chunkIndex, counts))) return { kind: 'done' };

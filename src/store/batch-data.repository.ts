@@ -7,6 +7,22 @@ import { storageKeys } from './storage-keys';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
 import type { BatchRecord, ChunkItem } from './batch-record';
 
+type ItemsSource = Pick<BatchRecord, 'orgId' | 'itemsKey' | 'fileId' | 'files' | 'itemCount'>;
+
+/** The stored items objects of a storage batch, in processing order, with the upload each came from. */
+function filesOf(batch: ItemsSource): { key: string; fileId?: string; path: string | null; itemCount: number }[] {
+  if (batch.files?.length) {
+    return batch.files.map((f) => ({
+      key: storageKeys.uploadItems(batch.orgId, f.fileId),
+      fileId: f.fileId,
+      path: f.path,
+      itemCount: f.itemCount,
+    }));
+  }
+  // A record written before `files` existed: its one upload.
+  return [{ key: batch.itemsKey, fileId: batch.fileId ?? undefined, path: null, itemCount: batch.itemCount }];
+}
+
 /**
  * A batch's items (read) and results (written chunk by chunk). Results go to file storage, one
  * object per chunk (written whole, then renamed: a replayed chunk overwrites, never duplicates), or
@@ -34,12 +50,29 @@ export class BatchDataRepository {
       }
       return;
     }
-    const stream = this.storage.openRead(batch.itemsKey);
+    let toSkip = skip;
+    for (const file of filesOf(batch)) {
+      // A resumed batch skips whole files it has done without reading them.
+      if (file.fileId !== undefined && toSkip >= file.itemCount) {
+        toSkip -= file.itemCount;
+        continue;
+      }
+      const from = { ...(file.fileId !== undefined && { fileId: file.fileId, path: file.path }) };
+      for await (const item of this.lines(file.key)) {
+        if (toSkip > 0) {
+          toSkip--;
+          continue;
+        }
+        yield { ...item, ...from };
+      }
+    }
+  }
+
+  private async *lines(key: string): AsyncGenerator<ChunkItem> {
+    const stream = this.storage.openRead(key);
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
     try {
-      for await (const line of lines) {
-        if (line && seen++ >= skip) yield JSON.parse(line) as ChunkItem;
-      }
+      for await (const line of lines) if (line) yield JSON.parse(line) as ChunkItem;
     } finally {
       lines.close();
       stream.destroy();
@@ -84,12 +117,18 @@ export class BatchDataRepository {
 
   /** Everything stored for the batch: items, results, and the error log of the upload it consumed. */
   async deleteAll(
-    batch: Pick<BatchRecord, 'orgId' | 'id' | 'nextChunk' | 'itemsStore' | 'itemsKey' | 'fileId'>,
+    batch: Pick<
+      BatchRecord,
+      'orgId' | 'id' | 'nextChunk' | 'itemsStore' | 'itemsKey' | 'fileId' | 'files' | 'itemCount'
+    >,
   ): Promise<void> {
     await this.redis.del(keys.batchResults(batch.orgId, batch.id), keys.batchItems(batch.orgId, batch.id));
     if (!this.storage.configured) return;
     for (let i = 0; i < batch.nextChunk; i++) await this.storage.delete(this.resultKey(batch, i));
-    if (batch.itemsStore === 'storage') await this.storage.delete(batch.itemsKey);
-    if (batch.fileId) await this.storage.delete(storageKeys.uploadErrors(batch.orgId, batch.fileId));
+    if (batch.itemsStore !== 'storage') return;
+    for (const file of filesOf(batch)) {
+      await this.storage.delete(file.key);
+      if (file.fileId !== undefined) await this.storage.delete(storageKeys.uploadErrors(batch.orgId, file.fileId));
+    }
   }
 }

@@ -5,10 +5,21 @@ export const FINISHED: readonly BatchStatus[] = ['completed', 'failed', 'cancell
 /** Where a batch's items wait: a file-storage object (uploads) or a Redis key (direct items). */
 export type ItemsStore = 'storage' | 'redis';
 
-/** One stored item, as a batch's items object holds it (one NDJSON line each). */
+/** One stored item, as a batch's items object holds it (one NDJSON line each), and the upload it came from. */
 export interface ChunkItem {
   row: number;
   item: Record<string, unknown>;
+  /** Items of a batch made from uploads: which upload, and its path when it had one. */
+  fileId?: string;
+  path?: string | null;
+}
+
+/** One upload a file batch consumed, in the order its items are processed. */
+export interface BatchFile {
+  fileId: string;
+  originalFileName: string;
+  path: string | null;
+  itemCount: number;
 }
 
 /** The batch hash in Redis, field by field (all strings there). */
@@ -21,8 +32,11 @@ export interface BatchRecord {
   processedCount: number;
   succeededCount: number;
   failedCount: number;
-  sourceType: 'file' | 'items';
+  /** 'file': one upload (`fileId`); 'files': several (`fileIds`); 'items': direct items. */
+  sourceType: 'file' | 'files' | 'items';
   fileId: string | null;
+  /** Every upload of a file batch, as the creation script recorded them (null for direct items). */
+  files: BatchFile[] | null;
   originalFileName: string | null;
   metadata: Record<string, string> | null;
   createdAt: string;
@@ -51,7 +65,19 @@ export type BatchView = Pick<
   | 'startedAt'
   | 'completedAt'
   | 'error'
-> & { source: { type: 'file'; fileId: string; originalFileName: string | null } | { type: 'items' } };
+> & {
+  source:
+    | { type: 'file'; fileId: string; originalFileName: string | null }
+    | { type: 'files'; files: BatchFile[] }
+    | { type: 'items' };
+};
+
+function sourceOf(b: BatchRecord): BatchView['source'] {
+  if (b.sourceType === 'files' && b.files) return { type: 'files', files: b.files };
+  if (b.sourceType === 'file' && b.fileId)
+    return { type: 'file', fileId: b.fileId, originalFileName: b.originalFileName };
+  return { type: 'items' };
+}
 
 export function toBatchView(b: BatchRecord): BatchView {
   return {
@@ -62,10 +88,7 @@ export function toBatchView(b: BatchRecord): BatchView {
     processedCount: b.processedCount,
     succeededCount: b.succeededCount,
     failedCount: b.failedCount,
-    source:
-      b.sourceType === 'file' && b.fileId
-        ? { type: 'file', fileId: b.fileId, originalFileName: b.originalFileName }
-        : { type: 'items' },
+    source: sourceOf(b),
     metadata: b.metadata,
     createdAt: b.createdAt,
     startedAt: b.startedAt,
@@ -87,8 +110,9 @@ export function fromHash(h: Record<string, string>): BatchRecord | null {
     processedCount: Number(h.processedCount ?? 0),
     succeededCount: Number(h.succeededCount ?? 0),
     failedCount: Number(h.failedCount ?? 0),
-    sourceType: h.sourceType === 'file' ? 'file' : 'items',
+    sourceType: h.sourceType === 'file' || h.sourceType === 'files' ? h.sourceType : 'items',
     fileId: orNull(h.fileId),
+    files: h.files ? parseFiles(h.files) : null,
     originalFileName: orNull(h.originalFileName),
     metadata: h.metadata ? (JSON.parse(h.metadata) as Record<string, string>) : null,
     createdAt: h.createdAt,
@@ -103,8 +127,18 @@ export function fromHash(h: Record<string, string>): BatchRecord | null {
   };
 }
 
-/** The fields written at creation; counters start at zero. */
-export function initialFields(b: Omit<BatchRecord, 'itemCount'>): string[] {
+/** The script writes `files` with cjson: key order and a missing `path` are normalised here. */
+function parseFiles(json: string): BatchFile[] {
+  return (JSON.parse(json) as Partial<BatchFile>[]).map((f) => ({
+    fileId: String(f.fileId),
+    originalFileName: String(f.originalFileName ?? ''),
+    path: typeof f.path === 'string' ? f.path : null,
+    itemCount: Number(f.itemCount ?? 0),
+  }));
+}
+
+/** The fields written at creation (the script adds itemCount and `files`); counters start at zero. */
+export function initialFields(b: Omit<BatchRecord, 'itemCount' | 'files'>): string[] {
   const fields: Record<string, string> = {
     id: b.id,
     orgId: b.orgId,

@@ -11,8 +11,9 @@ import type { UploadRecord } from './upload-record';
 export type QuotaLimit = 'maxItemsPerBatch' | 'maxItemsPerMonth' | 'maxConcurrentBatches';
 
 export type CreateReply =
-  | { kind: 'consumed'; batchId: string }
-  | { kind: 'missing' }
+  /** `index`: which of the listed uploads (0-based); the first listed one that fails decides. */
+  | { kind: 'consumed'; index: number; batchId: string }
+  | { kind: 'missing'; index: number }
   | {
       kind: 'quota';
       limit: QuotaLimit;
@@ -26,8 +27,10 @@ export type CreateReply =
   | { kind: 'ok'; itemCount: number; usedThisMonth: number; activeBatches: number; upload: UploadRecord | null };
 
 export interface CreateArgs {
-  record: Omit<BatchRecord, 'itemCount'>;
-  /** For direct items; a file batch takes its count from the upload. */
+  record: Omit<BatchRecord, 'itemCount' | 'files'>;
+  /** The uploads to consume, in order (none for direct items). */
+  fileIds: string[];
+  /** For direct items; a file batch takes its count from the uploads. */
   itemCount: number;
   limits: { maxItemsPerBatch: number; maxItemsPerMonth: number | null; maxConcurrentBatches: number };
   tombstoneTtlSeconds: number;
@@ -57,16 +60,14 @@ export class BatchRepository {
     const { record: r } = args;
     // Indexed before the script, so a batch the script creates is always found by the requeue sweep.
     if (!args.dryRun) await this.redis.sadd(keys.batchOrgs(this.config.queuePrefix), r.orgId);
-    const fileId = r.fileId ?? 'none';
     const reply = (await this.redis.eval(
       this.scripts.create,
-      6,
-      keys.upload(r.orgId, fileId),
-      keys.consumed(r.orgId, fileId),
+      4 + 2 * args.fileIds.length,
       keys.usageMonth(r.orgId, r.usageMonth),
       keys.activeBatches(r.orgId),
       keys.batch(r.orgId, r.id),
       keys.batchIndex(r.orgId),
+      ...args.fileIds.flatMap((fileId) => [keys.upload(r.orgId, fileId), keys.consumed(r.orgId, fileId)]),
       r.sourceType,
       r.id,
       Date.parse(r.createdAt),
@@ -81,9 +82,13 @@ export class BatchRepository {
     )) as (string | number)[];
     switch (reply[0]) {
       case 'consumed':
-        return { kind: 'consumed', batchId: (JSON.parse(String(reply[1])) as { batchId: string }).batchId };
+        return {
+          kind: 'consumed',
+          index: Number(reply[1]) - 1,
+          batchId: (JSON.parse(String(reply[2])) as { batchId: string }).batchId,
+        };
       case 'missing':
-        return { kind: 'missing' };
+        return { kind: 'missing', index: Number(reply[1]) - 1 };
       case 'quota':
         return {
           kind: 'quota',

@@ -6,10 +6,13 @@ import { looksLikeId } from '../common/ids';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { fileExpired, fileNotFound } from '../errors/errors';
 import { lua } from './lua';
-import type { UploadLookup, UploadRecord } from './upload-record';
+import type { DuplicateOf, UploadLookup, UploadRecord } from './upload-record';
 
 /** After expiry, a fileId is remembered for this long so that it answers 410, not 404 (API.md: at least 24 h). */
 export const TRACE_GRACE_SECONDS = 25 * 3600;
+
+/** A consumed upload still counts for `duplicateOf` this long after its batch was created. */
+const DUPLICATE_WINDOW_SECONDS = 24 * 3600;
 
 export type LiveUpload = Extract<UploadLookup, { record: UploadRecord }>;
 
@@ -50,10 +53,14 @@ export class FileTokenRepository {
       Date.parse(record.expiresAt),
       `${orgId}/${fileId}`,
     );
+    const byContent = keys.uploadsByContent(orgId, record.schema, record.sha256);
     const reply = await this.redis
       .multi()
       .set(keys.upload(orgId, fileId), JSON.stringify(record), 'EX', ttlSeconds)
       .set(keys.uploadTrace(orgId, fileId), 'live', 'EX', ttlSeconds + TRACE_GRACE_SECONDS)
+      // duplicateOf looks back at uploads still available or consumed within a day.
+      .zadd(byContent, Date.parse(record.createdAt), fileId)
+      .expire(byContent, ttlSeconds + DUPLICATE_WINDOW_SECONDS)
       .exec();
     const failed = reply?.find(([err]) => err);
     if (!reply || failed) throw failed?.[0] ?? new Error('Redis transaction aborted');
@@ -66,11 +73,29 @@ export class FileTokenRepository {
       keys.uploadTrace(orgId, fileId),
     );
     if (consumed) {
-      const tomb = JSON.parse(consumed) as { batchId: string; upload: UploadRecord };
-      return { state: 'consumed', record: tomb.upload, batchId: tomb.batchId };
+      const tomb = JSON.parse(consumed) as { batchId: string; consumedAt?: number; upload: UploadRecord };
+      return { state: 'consumed', record: tomb.upload, batchId: tomb.batchId, consumedAt: tomb.consumedAt };
     }
     if (upload) return { state: 'available', record: JSON.parse(upload) as UploadRecord };
     return this.gone(trace);
+  }
+
+  /**
+   * API.md's `duplicateOf`: the most recent earlier upload by the organization of the same bytes and
+   * schema that is still available or was consumed less than 24 hours ago, or null.
+   */
+  async findDuplicate(orgId: string, schema: string, sha256: string, now = Date.now()): Promise<DuplicateOf | null> {
+    const recent = await this.redis.zrevrange(keys.uploadsByContent(orgId, schema, sha256), 0, 9);
+    for (const fileId of recent) {
+      const found = await this.find(orgId, fileId);
+      if (found.state === 'available') {
+        return { fileId, status: 'available', createdAt: found.record.createdAt };
+      }
+      if (found.state === 'consumed' && now - (found.consumedAt ?? now) < DUPLICATE_WINDOW_SECONDS * 1000) {
+        return { fileId, status: 'consumed', batchId: found.batchId, createdAt: found.record.createdAt };
+      }
+    }
+    return null;
   }
 
   /** The upload (available or consumed), or API.md's 410 for an expired id and 404 for any other. */

@@ -19,6 +19,8 @@ export const keys = {
   uploadTrace: (orgId: string, fileId: string) => `${org(orgId)}:upload-trace:${fileId}`,
   /** Tombstone of a consumed upload: JSON { batchId, upload }. */
   consumed: (orgId: string, fileId: string) => `${org(orgId)}:consumed:${fileId}`,
+  /** The org's uploads of one content hash and schema, fileId by creation time (ms): `duplicateOf`. */
+  uploadsByContent: (orgId: string, schema: string, sha256: string) => `${org(orgId)}:sha:${schema}:${sha256}`,
   batch: (orgId: string, batchId: string) => `${org(orgId)}:batch:${batchId}`,
   /** Sorted set of the org's batches by creation time, newest last. */
   batchIndex: (orgId: string) => `${org(orgId)}:batches`,

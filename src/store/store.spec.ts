@@ -55,7 +55,7 @@ function upload(orgId: string, itemCount = 10): UploadRecord {
 
 function createArgs(orgId: string, fileId: string | null, over: Partial<CreateArgs> = {}): CreateArgs {
   const createdAt = new Date().toISOString();
-  const record: Omit<BatchRecord, 'itemCount'> = {
+  const record: Omit<BatchRecord, 'itemCount' | 'files'> = {
     id: id('b'),
     orgId,
     name: null,
@@ -77,7 +77,15 @@ function createArgs(orgId: string, fileId: string | null, over: Partial<CreateAr
     chunkSize: 1000,
     nextChunk: 0,
   };
-  return { record, itemCount: 0, limits: plan, tombstoneTtlSeconds: 3600, dryRun: false, ...over };
+  return {
+    record,
+    fileIds: fileId ? [fileId] : [],
+    itemCount: 0,
+    limits: plan,
+    tombstoneTtlSeconds: 3600,
+    dryRun: false,
+    ...over,
+  };
 }
 
 /** Every key of the organization with its value, to compare before and after. */
@@ -103,7 +111,7 @@ describe('create-batch script', () => {
     const consumed = replies.filter((r) => r.kind === 'consumed');
     expect(consumed).toHaveLength(49);
     const winner = (await redis.zrange(keys.batchIndex(orgId), '0', '-1'))[0];
-    for (const r of consumed) expect(r).toEqual({ kind: 'consumed', batchId: winner });
+    for (const r of consumed) expect(r).toEqual({ kind: 'consumed', index: 0, batchId: winner });
     expect(await redis.get(keys.usageMonth(orgId, new Date().toISOString().slice(0, 7)))).toBe('10');
     expect(await tokens.find(orgId, u.fileId)).toMatchObject({ state: 'consumed', batchId: winner });
   });
@@ -142,7 +150,7 @@ describe('create-batch script', () => {
 
   it('says missing for an unknown upload', async () => {
     const orgId = freshOrg();
-    expect(await batches.create(createArgs(orgId, id('f')))).toEqual({ kind: 'missing' });
+    expect(await batches.create(createArgs(orgId, id('f')))).toEqual({ kind: 'missing', index: 0 });
   });
 });
 

@@ -9,31 +9,40 @@ import { fileRequired } from '../errors/errors';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
 import { CLIENT_ABORTED, SpoolStorageEngine } from './spool-storage.engine';
 
-export const FILE_FIELD = 'file';
+/** The form fields a file part may come in (API.md, "Several files"). */
+export const FILE_FIELDS: readonly string[] = ['file', 'files', 'file[]'];
 
-/** Small limits: besides `file`, an upload has at most a few short text fields. */
-const LIMITS = { files: 1, fields: 10, fieldSize: 1024, fieldNameSize: 100, parts: 12, headerPairs: 20 };
+/** Small limits: besides the files, an upload has at most a few short text fields. */
+const FIELD_LIMITS = { fields: 10, fieldSize: 1024, fieldNameSize: 100, headerPairs: 20 };
 
-function toAppError(e: unknown, sawFile: boolean): Error {
+/** At least one file per request, whatever a plan says. */
+export const filesPerRequest = (plan: { maxFilesPerRequest: number }) => Math.max(1, plan.maxFilesPerRequest);
+
+function toAppError(e: unknown, sawFile: boolean, maxFiles: number): Error {
   if (e instanceof AppError) return e;
   if (e instanceof MulterError) {
     switch (e.code) {
       case 'LIMIT_UNEXPECTED_FILE':
-      case 'LIMIT_FILE_COUNT':
-        if (e.field && e.field !== FILE_FIELD && !sawFile) {
-          return fileRequired({ unexpectedField: e.field });
-        }
-        return new AppError('validation_error', 'Send exactly one file part, in the form field "file".', {
+        if (e.field && !sawFile) return fileRequired({ unexpectedField: e.field });
+        return new AppError('validation_error', 'File parts go in the form field "file" (or "files", "file[]").', {
           ...(e.field && { unexpectedField: e.field }),
         });
+      case 'LIMIT_FILE_COUNT':
+        return tooManyFiles(maxFiles);
       case 'LIMIT_PART_COUNT':
-        return new AppError('validation_error', `Too many parts in the multipart body (at most ${LIMITS.parts}).`);
+        return new AppError(
+          'validation_error',
+          `Too many parts in the multipart body (at most ${maxFiles} files and ${FIELD_LIMITS.fields} fields).`,
+        );
       case 'LIMIT_FIELD_COUNT':
-        return new AppError('validation_error', `Too many form fields (at most ${LIMITS.fields}).`);
+        return new AppError('validation_error', `Too many form fields (at most ${FIELD_LIMITS.fields}).`);
       case 'LIMIT_FIELD_KEY':
         return new AppError('validation_error', 'A form field name is too long.');
       case 'LIMIT_FIELD_VALUE':
-        return new AppError('validation_error', `A form field value is too long (at most ${LIMITS.fieldSize} bytes).`);
+        return new AppError(
+          'validation_error',
+          `A form field value is too long (at most ${FIELD_LIMITS.fieldSize} bytes).`,
+        );
       case 'MISSING_FIELD_NAME':
         return new AppError('validation_error', 'A multipart part has no field name.');
       case 'LIMIT_FILE_SIZE':
@@ -52,8 +61,17 @@ function toAppError(e: unknown, sawFile: boolean): Error {
   return e !== null && typeof e === 'object' ? (e as Error) : new Error(String(e));
 }
 
+/** 400 naming the plan's maxFilesPerRequest. */
+export function tooManyFiles(max: number): AppError {
+  return new AppError(
+    'validation_error',
+    `Too many files in one request: your plan allows at most ${max} (maxFilesPerRequest).`,
+    { limit: 'maxFilesPerRequest', max },
+  );
+}
+
 /**
- * Reads the multipart body with multer into a spool file (see SpoolStorageEngine). Runs after the
+ * Reads the multipart body with multer into spool files (see SpoolStorageEngine). Runs after the
  * guards, so an unauthenticated or over-limit request never gets here.
  */
 @Injectable()
@@ -66,6 +84,7 @@ export class MultipartInterceptor implements NestInterceptor {
     const res = http.getResponse<Response>();
     const auth = authOf(req);
     if (!auth) throw new Error('MultipartInterceptor needs ApiKeyGuard');
+    const maxFiles = filesPerRequest(auth.plan);
     await this.storage.prepareSpool();
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -74,12 +93,21 @@ export class MultipartInterceptor implements NestInterceptor {
         settled = true;
         if (!err) return resolve();
         // Answer only once the spool file of a failed part is gone.
-        void engine.idle().finally(() => reject(toAppError(err, engine.sawFile)));
+        void engine.idle().finally(() => reject(toAppError(err, engine.sawFile, maxFiles)));
       };
-      const engine = new SpoolStorageEngine(this.storage.spoolDir(), auth.plan.maxFileBytes, settle);
+      const engine = new SpoolStorageEngine(
+        this.storage.spoolDir(),
+        auth.plan.maxFileBytes,
+        auth.plan.maxFileBytes * maxFiles,
+        settle,
+      );
       // The body went idle (BODY_IDLE_TIMEOUT_SECONDS): the engine drops its spool file, then 408.
       req.once(BODY_IDLE, settle);
-      const upload = multer({ storage: engine, limits: LIMITS, defParamCharset: 'utf8' }).single(FILE_FIELD);
+      const limits = { ...FIELD_LIMITS, files: maxFiles, parts: maxFiles + FIELD_LIMITS.fields };
+      // preservePath: a folder's files arrive as `jan/claims.csv`, and that relative path is the file's `path`.
+      const upload = multer({ storage: engine, limits, defParamCharset: 'utf8', preservePath: true }).fields(
+        FILE_FIELDS.map((name) => ({ name })),
+      );
       upload(req, res, (err?: unknown) => {
         req.off(BODY_IDLE, settle);
         settle(err);

@@ -15,14 +15,20 @@ export interface SpooledFile {
   sha256: string;
   originalname: string;
   mimetype: string;
+  /** The part's position among the request's file parts, in arrival order (0-based). */
+  index: number;
+  /** The part passed the plan's per-file limit: its bytes were read and dropped, nothing is spooled. */
+  tooLarge?: boolean;
 }
 
 export const CLIENT_ABORTED = 'client_aborted';
 
 /**
- * A multer storage engine that streams the `file` part to a spool file, counting and hashing as it
- * goes. At the plan's byte limit it stops at once and tells `onFailure` (multer itself would drain
- * the whole body before reporting, and API.md wants the 413 as soon as the limit is crossed).
+ * A multer storage engine that streams each file part to a spool file, counting and hashing as it
+ * goes. A part past the plan's per-file limit is read on and dropped (API.md: it is answered in
+ * `errors` with 413 while the next part is still read); past the whole request's limit
+ * (`maxFileBytes` × `maxFilesPerRequest`) the engine stops at once and tells `onFailure` (multer
+ * itself would drain the whole body before reporting).
  *
  * Spooling, then parsing from the spool, lets the `schema`/`format`/`encoding` fields come after the
  * file part in any order, and lets a file that turns out not to be UTF-8 be read again as windows-1252.
@@ -32,9 +38,15 @@ export class SpoolStorageEngine implements StorageEngine {
   /** Whether a `file` part arrived: tells "no file field" from "a stray extra file part". */
   sawFile = false;
 
+  /** Bytes of every file part so far. */
+  private total = 0;
+  /** File parts seen so far. */
+  private parts = 0;
+
   constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
+    private readonly maxTotalBytes: number,
     private readonly onFailure: (error: Error) => void,
   ) {}
 
@@ -44,15 +56,23 @@ export class SpoolStorageEngine implements StorageEngine {
     cb: (error?: unknown, info?: Partial<SpooledFile>) => void,
   ): void {
     this.sawFile = true;
+    const index = this.parts++;
     const path = join(this.dir, randomUUID());
     const hash = createHash('sha256');
     let size = 0;
+    let tooLarge = false;
     const max = this.maxBytes;
+    const overTotal = (n: number) => (this.total += n) > this.maxTotalBytes;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         size += chunk.length;
-        if (size > max) {
+        if (overTotal(chunk.length)) {
           done(payloadTooLarge(max));
+          return;
+        }
+        if (size > max) tooLarge = true;
+        if (tooLarge) {
+          done(); // read on, keep nothing
           return;
         }
         hash.update(chunk);
@@ -86,8 +106,15 @@ export class SpoolStorageEngine implements StorageEngine {
         });
         return;
       }
+      if (tooLarge) {
+        void rm(path, { force: true }).finally(() => {
+          done();
+          cb(null, { path: '', size, sha256: '', tooLarge: true, index });
+        });
+        return;
+      }
       done();
-      cb(null, { path, size, sha256: hash.digest('hex') });
+      cb(null, { path, size, sha256: hash.digest('hex'), index });
     });
   }
 
@@ -103,6 +130,7 @@ export class SpoolStorageEngine implements StorageEngine {
   }
 
   _removeFile(_req: Request, file: Express.Multer.File, cb: (error: Error | null) => void): void {
+    if (!file.path) return cb(null);
     rm(file.path, { force: true }).then(
       () => cb(null),
       (e: Error) => cb(e),

@@ -3,11 +3,14 @@ import { unknownSchema } from '../errors/errors';
 import { type EncodingName, normalizeEncoding } from '../ingest/detect';
 import type { ItemSchema, SchemaRegistry } from '../ingest/schema-registry';
 import { FORMATS, type Format } from '../ingest/types';
+import { checkedPath } from './upload-path';
 
 export interface UploadFields {
   schema: ItemSchema;
   format?: Format;
   encoding?: EncodingName;
+  /** The `path` field (a single file's label), checked. */
+  path?: string;
 }
 
 function field(fields: Record<string, unknown>, name: string): string | undefined {
@@ -38,5 +41,9 @@ export function readUploadFields(fields: Record<string, unknown>, schemas: Schem
       );
     }
   }
-  return { schema, format: format as Format | undefined, encoding };
+  const pathValue = Object.hasOwn(fields, 'path') ? fields.path : undefined;
+  if (pathValue !== undefined && typeof pathValue !== 'string')
+    throw new AppError('validation_error', 'Form field "path" must be given once, as text.');
+  const path = pathValue === undefined ? undefined : checkedPath(pathValue);
+  return { schema, format: format as Format | undefined, encoding, ...(path !== undefined && { path }) };
 }

@@ -5,6 +5,7 @@ import { authOf } from '../auth/auth-context';
 import { batchNotOnPlan, payloadTooLarge, storageNotConfigured, storageUnavailable } from '../errors/errors';
 import { REDIS } from '../redis/redis.module';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
+import { filesPerRequest } from './multipart.interceptor';
 
 /** Room for the multipart boundaries, part headers and the small text fields around the file. */
 export const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
@@ -28,7 +29,8 @@ export class UploadPrecheckGuard implements CanActivate {
     if (!this.storage.configured) throw storageNotConfigured();
     const declared = Number(req.header('content-length'));
     const max = auth.plan.maxFileBytes;
-    if (Number.isFinite(declared) && declared > max + MULTIPART_OVERHEAD_BYTES) {
+    // Several files may come in one body: only past every file's limit together is it surely too large.
+    if (Number.isFinite(declared) && declared > max * filesPerRequest(auth.plan) + MULTIPART_OVERHEAD_BYTES) {
       throw payloadTooLarge(max);
     }
     if (this.redis.status !== 'ready') throw storageUnavailable();

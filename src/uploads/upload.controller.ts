@@ -55,11 +55,11 @@ export class UploadController {
     [503, 'FILE_STORAGE_UNAVAILABLE: file storage not configured, or storage or Redis unavailable (Retry-After)'],
   )
   upload(@Auth() auth: AuthContext, @Req() req: Request) {
-    return this.uploads.upload(
-      auth,
-      req.file as unknown as SpooledFile | undefined,
-      (req.body ?? {}) as Record<string, unknown>,
-    );
+    // multer groups the parts by field name; `index` gives them back their order in the body.
+    const parts = Object.values((req.files ?? {}) as unknown as Record<string, SpooledFile[]>)
+      .flat()
+      .sort((a, b) => a.index - b.index);
+    return this.uploads.upload(auth, parts, (req.body ?? {}) as Record<string, unknown>);
   }
 
   @Get(':fileId')

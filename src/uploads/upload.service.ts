@@ -16,7 +16,17 @@ import { uploadObjects } from '../store/storage-keys';
 import type { UploadRecord } from '../store/upload-record';
 import type { RowError } from '../common/row-error';
 import { type UploadFields, readUploadFields } from './upload-fields';
-import { type UploadResponse, type UploadView, toUploadResponse, toUploadView } from './upload-view';
+import { checkedPath, splitFileName } from './upload-path';
+import {
+  type RefusedFile,
+  type SeveralUploadsResponse,
+  type UploadedFile,
+  type UploadResponse,
+  type UploadView,
+  severalMessage,
+  toUploadResponse,
+  toUploadView,
+} from './upload-view';
 import type { SpooledFile } from './spool-storage.engine';
 
 /** A whole-file failure of ingest, as API.md's error: 400 (with the row errors), 413 (the plan's figure) or 415. */
@@ -29,6 +39,29 @@ function ingestFailure(e: IngestError, maxBytes: number): AppError {
     default:
       return new AppError(e.code, e.message);
   }
+}
+
+function refusedFile(file: SpooledFile, e: AppError): RefusedFile {
+  const { originalFileName, path } = splitFileName(file.originalname);
+  return {
+    index: file.index,
+    originalFileName,
+    path,
+    status: e.status,
+    error: { code: e.code, message: e.message, ...(e.details && { details: e.details }) },
+    validationErrors: e.rows?.validationErrors ?? [],
+  };
+}
+
+/** Every file refused: the first refusal's status and envelope, with every file's refusal in details.files. */
+function everyFileRefused(refused: RefusedFile[]): AppError {
+  const first = refused[0];
+  return new AppError(
+    first.error.code as AppError['code'],
+    first.error.message,
+    { ...first.error.details, files: refused },
+    first.validationErrors.length ? { validationErrors: first.validationErrors as RowError[] } : undefined,
+  );
 }
 
 /** An upload's objects being written: items and rejected rows, as NDJSON. */
@@ -67,21 +100,59 @@ export class UploadService {
     private readonly metrics: MetricsService,
   ) {}
 
-  /** Parses and validates the spooled file, stores its items, and issues the single-use fileId (written last). */
+  /**
+   * Parses and validates each spooled file on its own, stores its items, and issues its single-use
+   * fileId (written last). One file part: the single-file body, or its error. Several: every file's
+   * body or refusal, in part order; one bad file never fails the others.
+   */
   async upload(
     auth: AuthContext,
-    file: SpooledFile | undefined,
+    files: SpooledFile[],
     fields: Record<string, unknown>,
-  ): Promise<UploadResponse> {
+  ): Promise<UploadResponse | SeveralUploadsResponse> {
     try {
-      if (!file) throw fileRequired();
-      return await this.ingestFile(auth, file, readUploadFields(fields, this.schemas));
+      if (files.length === 0) throw fileRequired();
+      const options = readUploadFields(fields, this.schemas);
+      if (files.length === 1) return await this.uploadOne(auth, files[0], options, options.path);
+      const accepted: UploadedFile[] = [];
+      const refused: RefusedFile[] = [];
+      for (const file of files) {
+        try {
+          const { path, ...body } = await this.uploadOne(auth, file, options, undefined);
+          accepted.push({ index: file.index, path, ...body });
+        } catch (e) {
+          // A fault (storage or Redis down) is the whole request's; a refusal is this file's.
+          if (!(e instanceof AppError) || e.status >= 500) throw e;
+          refused.push(refusedFile(file, e));
+        }
+      }
+      if (accepted.length === 0) throw everyFileRefused(refused);
+      return { files: accepted, errors: refused, message: severalMessage(accepted.length, refused.length) };
     } finally {
-      if (file) await rm(file.path, { force: true });
+      await Promise.all(files.filter((f) => f.path).map((f) => rm(f.path, { force: true })));
     }
   }
 
-  private async ingestFile(auth: AuthContext, file: SpooledFile, options: UploadFields): Promise<UploadResponse> {
+  private async uploadOne(
+    auth: AuthContext,
+    file: SpooledFile,
+    options: UploadFields,
+    pathField: string | undefined,
+  ): Promise<UploadResponse> {
+    const { originalFileName, path: fromName } = splitFileName(file.originalname);
+    const path = pathField ?? fromName;
+    if (path !== null) checkedPath(path);
+    if (file.tooLarge) throw payloadTooLarge(auth.plan.maxFileBytes);
+    return this.ingestFile(auth, file, options, originalFileName, path);
+  }
+
+  private async ingestFile(
+    auth: AuthContext,
+    file: SpooledFile,
+    options: UploadFields,
+    originalFileName: string,
+    path: string | null,
+  ): Promise<UploadResponse> {
     const fileId = newId('f');
     const objects = uploadObjects(auth.orgId, fileId);
     const sink = new UploadSink(
@@ -104,11 +175,13 @@ export class UploadService {
         sink,
       );
       await sink.commit();
+      const duplicateOf = await this.tokens.findDuplicate(auth.orgId, options.schema.name, file.sha256);
       const now = Date.now();
       const record: UploadRecord = {
         fileId,
         orgId: auth.orgId,
-        originalFileName: file.originalname,
+        originalFileName,
+        path,
         format: summary.format,
         schema: options.schema.name,
         itemCount: summary.itemCount,
@@ -122,6 +195,7 @@ export class UploadService {
         createdAt: new Date(now).toISOString(),
         expiresAt: new Date(now + this.config.fileTtlSeconds * 1000).toISOString(),
         errorColumns: summary.errorColumns,
+        duplicateOf,
       };
       await this.tokens.save(record, this.config.fileTtlSeconds);
       stored = true;
