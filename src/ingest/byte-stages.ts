@@ -35,7 +35,6 @@ export async function* counted(
   src: AsyncIterable<Buffer>,
   maxBytes: number,
   compressed: boolean,
-  onBytes: (n: number) => void,
 ): AsyncGenerator<Buffer> {
   let total = 0;
   try {
@@ -46,7 +45,6 @@ export async function* counted(
           decompressed: compressed,
         });
       }
-      onBytes(total);
       yield chunk;
     }
   } catch (e) {

@@ -60,11 +60,8 @@ async function ingestOnce(
   forcedEncoding: EncodingName | undefined,
 ): Promise<IngestSummary> {
   const compressed = isGzip(await readHead(open(), 2), options.fileName);
-  let decompressedBytes = 0;
   const raw = open();
-  const bytes = Peekable.of(
-    counted(compressed ? gunzip(raw) : raw, options.maxBytes, compressed, (n) => (decompressedBytes = n)),
-  );
+  const bytes = Peekable.of(counted(compressed ? gunzip(raw) : raw, options.maxBytes, compressed));
   try {
     const rawHead = await bytes.peek(4);
     if (rawHead.length === 0) throw new IngestError('file_parsing_failed', 'The file is empty');
@@ -104,7 +101,7 @@ async function ingestOnce(
       records = readNdjson(text, maxRecordBytes);
     }
     const result = await validateRecords(records, options.schema, format === 'csv', sink, errorColumns, noValidRows);
-    return { format, parsing, decompressedBytes, errorColumns, ...result };
+    return { format, parsing, errorColumns, ...result };
   } catch (e) {
     // A gzip file that is both malformed and over the limit once decompressed (a gzip bomb) is
     // answered as too large: read on, counting, to see which it is.

@@ -1,8 +1,7 @@
 import { IngestError } from './types';
 import { msg } from './messages';
 import { formatBytes } from '../common/format';
-import { BATCH_ROWS, jsonDetail } from './ndjson-reader';
-import type { SourceRecord } from './source-record';
+import { BATCH_ROWS, type SourceRecord, jsonDetail } from './source-record';
 
 const LF = 0x0a;
 const QUOTE = 0x22;
@@ -14,7 +13,7 @@ const RBRACKET = 0x5d;
 const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 
-const enum S {
+const enum ScanState {
   Top,
   ObjKey,
   ObjKeyString,
@@ -41,7 +40,7 @@ const SHAPE = 'JSON must be an array of objects, or an object with an "items" ar
  * UTF-8 multi-byte sequences never contain ASCII bytes, so scanning bytes is safe.
  */
 export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: number): AsyncGenerator<SourceRecord[]> {
-  let state = S.Top as S;
+  let state = ScanState.Top as ScanState;
   let line = 1;
   let row = 0;
   let foundItems = false;
@@ -58,7 +57,7 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
   let batch: SourceRecord[] = [];
 
   const fail = (message: string): never => {
-    const at = row > 0 || state === S.ArrElementOrEnd || state === S.ArrElement ? row : undefined;
+    const at = row > 0 || state === ScanState.ArrElementOrEnd || state === ScanState.ArrElement ? row : undefined;
     throw new IngestError(
       'file_parsing_failed',
       at
@@ -107,59 +106,59 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
   for await (const chunk of src) {
     let elementStart = -1;
     let keyStart = -1;
-    if (state === S.ArrElement || state === S.ObjSkipValue) elementStart = 0;
-    if (state === S.ObjKeyString) keyStart = 0;
+    if (state === ScanState.ArrElement || state === ScanState.ObjSkipValue) elementStart = 0;
+    if (state === ScanState.ObjKeyString) keyStart = 0;
     for (let i = 0; i < chunk.length; i++) {
       let c = chunk[i];
       if (c === LF) line++;
       switch (state) {
-        case S.Top:
+        case ScanState.Top:
           if (isWs(c)) break;
-          if (c === LBRACKET) state = S.ArrElementOrEnd;
+          if (c === LBRACKET) state = ScanState.ArrElementOrEnd;
           else if (c === LBRACE) {
             wrapped = true;
-            state = S.ObjKey;
+            state = ScanState.ObjKey;
           } else fail(SHAPE);
           break;
-        case S.ObjKey:
+        case ScanState.ObjKey:
           if (isWs(c)) break;
           if (c === QUOTE) {
-            state = S.ObjKeyString;
+            state = ScanState.ObjKeyString;
             keyStart = i + 1;
             key = [];
           } else if (c === RBRACE) {
             if (!foundItems) fail(SHAPE);
-            state = S.Done;
+            state = ScanState.Done;
           } else fail(`expected a property name at line ${line}`);
           break;
-        case S.ObjKeyString:
+        case ScanState.ObjKeyString:
           if (escaped) escaped = false;
           else if (c === BACKSLASH) escaped = true;
           else if (c === QUOTE) {
             key.push(chunk.subarray(keyStart, i));
             currentKey = Buffer.concat(key).toString('utf8');
             key = [];
-            state = S.ObjColon;
+            state = ScanState.ObjColon;
           }
           break;
-        case S.ObjColon:
+        case ScanState.ObjColon:
           if (isWs(c)) break;
           if (c !== COLON) fail(`expected ':' at line ${line}`);
-          state = S.ObjValue;
+          state = ScanState.ObjValue;
           break;
-        case S.ObjValue:
+        case ScanState.ObjValue:
           if (isWs(c)) break;
           if (currentKey === 'items' && !foundItems) {
             if (c !== LBRACKET) fail(SHAPE);
             foundItems = true;
-            state = S.ArrElementOrEnd;
+            state = ScanState.ArrElementOrEnd;
           } else {
-            state = S.ObjSkipValue;
+            state = ScanState.ObjSkipValue;
             depth = 0;
             i--; // rescan this byte as the value's first
           }
           break;
-        case S.ObjSkipValue:
+        case ScanState.ObjSkipValue:
           if (inString) {
             if (escaped) escaped = false;
             else if (c === BACKSLASH) escaped = true;
@@ -168,40 +167,40 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
           else if (c === LBRACE || c === LBRACKET) depth++;
           else if (c === RBRACE || c === RBRACKET) {
             if (depth === 0) {
-              state = S.ObjAfterValue;
+              state = ScanState.ObjAfterValue;
               i--;
             } else depth--;
           } else if (c === COMMA && depth === 0) {
-            state = S.ObjAfterValue;
+            state = ScanState.ObjAfterValue;
             i--;
           }
           break;
-        case S.ObjAfterValue:
+        case ScanState.ObjAfterValue:
           if (isWs(c)) break;
-          if (c === COMMA) state = S.ObjKey;
+          if (c === COMMA) state = ScanState.ObjKey;
           else if (c === RBRACE) {
             if (!foundItems) fail(SHAPE);
-            state = S.Done;
+            state = ScanState.Done;
           } else fail(`expected ',' or '}' at line ${line}`);
           break;
-        case S.ArrElementOrEnd:
+        case ScanState.ArrElementOrEnd:
           if (isWs(c)) break;
           if (c === RBRACKET) {
             if (row > 0) fail(`a trailing comma before ']'`);
-            state = wrapped ? S.ObjAfterValue : S.Done;
+            state = wrapped ? ScanState.ObjAfterValue : ScanState.Done;
             break;
           }
           if (c === COMMA) fail(`a missing value before ','`);
           row++;
           elementLine = line;
-          state = S.ArrElement;
+          state = ScanState.ArrElement;
           elementStart = i;
           depth = 0;
           inString = false;
           escaped = false;
           i--; // the element's first byte is scanned as part of it
           break;
-        case S.ArrElement:
+        case ScanState.ArrElement:
           if (inString) {
             // Most of a file is string bodies: run through them in a tight loop, byte by byte as
             // above (line breaks counted), until the closing quote or the end of the chunk.
@@ -228,25 +227,25 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
               yield batch;
               batch = [];
             }
-            state = c === COMMA ? S.ArrElementOrEnd : wrapped ? S.ObjAfterValue : S.Done;
+            state = c === COMMA ? ScanState.ArrElementOrEnd : wrapped ? ScanState.ObjAfterValue : ScanState.Done;
             if (c === COMMA) {
               // the next element must exist: `[1,]` is an error
-              state = S.ArrAfterElement;
+              state = ScanState.ArrAfterElement;
             }
           }
           break;
-        case S.ArrAfterElement:
+        case ScanState.ArrAfterElement:
           if (isWs(c)) break;
           if (c === RBRACKET) fail(`a trailing comma before ']'`);
-          state = S.ArrElementOrEnd;
+          state = ScanState.ArrElementOrEnd;
           i--;
           break;
-        case S.Done:
+        case ScanState.Done:
           if (!isWs(c)) fail(`unexpected data after the end of the JSON document at line ${line}`);
           break;
       }
     }
-    if (state === S.ArrElement && elementStart >= 0 && !oversized) {
+    if (state === ScanState.ArrElement && elementStart >= 0 && !oversized) {
       partBytes += chunk.length - elementStart;
       if (partBytes > maxRecordBytes) {
         oversized = true;
@@ -254,9 +253,9 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
         partBytes = 0;
       } else parts.push(chunk.subarray(elementStart));
     }
-    if (state === S.ObjKeyString && keyStart >= 0) key.push(chunk.subarray(keyStart));
+    if (state === ScanState.ObjKeyString && keyStart >= 0) key.push(chunk.subarray(keyStart));
   }
-  if (state === S.Top) fail('the file has no JSON value');
-  if (state !== S.Done) fail('the JSON ends unexpectedly');
+  if (state === ScanState.Top) fail('the file has no JSON value');
+  if (state !== ScanState.Done) fail('the JSON ends unexpectedly');
   if (batch.length) yield batch;
 }

@@ -1,12 +1,9 @@
 import { msg } from './messages';
 import { formatBytes } from '../common/format';
-import type { SourceRecord } from './source-record';
+import { BATCH_ROWS, type SourceRecord, jsonDetail } from './source-record';
 
 const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
-
-/** Rows are handed to ingest in batches of about this many (see validateAll). */
-export const BATCH_ROWS = 512;
 
 /** NDJSON / JSON Lines: one value per line, row = line number (1-based), blank lines ignored. */
 export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: number): AsyncGenerator<SourceRecord[]> {
@@ -75,8 +72,4 @@ export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: nu
   }
   if (parts.length || oversized) finish(EMPTY, 0, 0);
   if (batch.length) yield batch;
-}
-
-export function jsonDetail(e: unknown): string {
-  return (e as Error).message.replace(/^JSON\.parse: /, '').slice(0, 200);
 }

@@ -1,6 +1,5 @@
-import { BATCH_ROWS } from './ndjson-reader';
 import type { ItemSchema } from './schema-registry';
-import type { SourceRecord } from './source-record';
+import { BATCH_ROWS, type SourceRecord } from './source-record';
 import { type ValidationCounts, validateRecords } from './validate-records';
 
 export interface ValidatedItems extends ValidationCounts {
