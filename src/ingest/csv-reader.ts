@@ -2,37 +2,92 @@ import { type CsvError, Parser } from 'csv-parse';
 import { msg } from './messages';
 import { formatBytes } from '../common/format';
 import type { ItemSchema } from './schema-registry';
+import { nulRecord } from './json-checks';
 import type { SourceRecord } from './source-record';
 import { IngestError } from './types';
 import type { RowError } from '../common/row-error';
 
+export type LineEnding = 'crlf' | 'lf' | 'cr' | 'none';
+
 export interface CsvOptions {
   delimiter: string;
-  /** The byte that ends a physical line: LF for LF and CRLF files, CR for old Mac files. */
-  lineBreak: number;
   maxRecordBytes: number;
   schema: ItemSchema;
   onHeader(header: string[]): void;
+  /** The first line's ending, outside quotes, told as soon as it is met (or `none` at the end). */
+  onLineEnding: (lineEnding: LineEnding) => void;
 }
+
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
 
 /**
  * Physical line numbers from byte offsets. csv-parse's own `info.lines` drifts after quoted CRLFs,
  * but `info.bytes` (the offset where a record ends) is exact: we note where line breaks are as bytes
  * go in, and a record that starts at byte S starts on line 1 + (breaks before S).
+ *
+ * The byte that ends a physical line (LF for LF and CRLF files, CR for old Mac files) is the one of the
+ * first line end outside quotes, wherever it is: the bytes before it are held (they are the header
+ * line, within csv-parse's record limit) and indexed once it is known.
  */
 class LineIndex {
   private offsets: number[] = [];
   private head = 0;
   private fed = 0;
   private breaksBefore = 0;
+  private lineBreak: number | undefined;
+  private held: Buffer[] = [];
+  private quoted = false;
+  /** The last byte seen was a CR outside quotes: the next byte tells CRLF from CR. */
+  private crPending = false;
 
-  constructor(private readonly lineBreak: number) {}
+  constructor(private readonly onLineEnding: (lineEnding: LineEnding) => void) {}
 
   note(chunk: Buffer): void {
-    let i = chunk.indexOf(this.lineBreak);
+    if (this.lineBreak !== undefined) return this.index(chunk);
+    this.held.push(chunk);
+    const found = this.detect(chunk);
+    if (found) this.decide(found);
+  }
+
+  /** The end of the input: a file whose first line never ended. */
+  end(): void {
+    if (this.lineBreak === undefined) this.decide(this.crPending ? 'cr' : 'none');
+  }
+
+  private detect(chunk: Buffer): LineEnding | undefined {
+    if (chunk.length === 0) return undefined;
+    if (this.crPending) return chunk[0] === LF ? 'crlf' : 'cr';
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i];
+      if (c === QUOTE) this.quoted = !this.quoted;
+      else if (this.quoted) continue;
+      else if (c === LF) return 'lf';
+      else if (c === CR) {
+        if (i + 1 === chunk.length) {
+          this.crPending = true;
+          return undefined;
+        }
+        return chunk[i + 1] === LF ? 'crlf' : 'cr';
+      }
+    }
+    return undefined;
+  }
+
+  private decide(lineEnding: LineEnding): void {
+    this.lineBreak = lineEnding === 'cr' ? CR : LF;
+    this.onLineEnding(lineEnding);
+    const held = this.held;
+    this.held = [];
+    for (const chunk of held) this.index(chunk);
+  }
+
+  private index(chunk: Buffer): void {
+    let i = chunk.indexOf(this.lineBreak!);
     while (i !== -1) {
       this.offsets.push(this.fed + i);
-      i = chunk.indexOf(this.lineBreak, i + 1);
+      i = chunk.indexOf(this.lineBreak!, i + 1);
     }
     this.fed += chunk.length;
   }
@@ -47,6 +102,37 @@ class LineIndex {
       this.head = 0;
     }
     return this.breaksBefore + 1;
+  }
+}
+
+/**
+ * Where NUL bytes are, so that a record holding one is a row error (API.md: a NUL byte is refused
+ * as binary only in the first bytes of a file without a `format`). Found with indexOf (memchr) per
+ * chunk; records are asked about in order.
+ */
+class NulIndex {
+  private offsets: number[] = [];
+  private head = 0;
+  private fed = 0;
+
+  note(chunk: Buffer): void {
+    let i = chunk.indexOf(0);
+    while (i !== -1) {
+      this.offsets.push(this.fed + i);
+      i = chunk.indexOf(0, i + 1);
+    }
+    this.fed += chunk.length;
+  }
+
+  /** Whether a NUL byte lies in [start, end). */
+  within(start: number, end: number): boolean {
+    if (this.head === this.offsets.length) return false;
+    while (this.head < this.offsets.length && this.offsets[this.head] < start) this.head++;
+    if (this.head > 4096) {
+      this.offsets = this.offsets.slice(this.head);
+      this.head = 0;
+    }
+    return this.head < this.offsets.length && this.offsets[this.head] < end;
   }
 }
 
@@ -94,7 +180,8 @@ const SLICE_BYTES = 64 * 1024;
  * loop, rather than paying for a promise per row.
  */
 export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): AsyncGenerator<SourceRecord[]> {
-  const lines = new LineIndex(opts.lineBreak);
+  const lines = new LineIndex(opts.onLineEnding);
+  const nuls = new NulIndex();
   const parser = new Parser({
     delimiter: opts.delimiter,
     record_delimiter: ['\r\n', '\n', '\r'],
@@ -122,7 +209,10 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
   let recordStart = 0;
 
   const parse = (chunk: Buffer | undefined): void => {
-    if (chunk) lines.note(chunk);
+    if (chunk) {
+      lines.note(chunk);
+      nuls.note(chunk);
+    } else lines.end();
     const err = engine.parse(chunk, chunk === undefined, push, close);
     if (err) throw csvFailure(err, row, recordStart, lines, opts);
     if (headerError) throw headerError;
@@ -135,6 +225,7 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
       const record = parsed[i];
       row++;
       const line = lines.lineAt(recordStart);
+      const start = recordStart;
       recordStart = ends[i];
       if (!columns) {
         if (isBlank(record)) continue; // blank lines before the header still count as spreadsheet rows
@@ -147,6 +238,10 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
         continue;
       }
       if (isBlank(record)) continue;
+      if (nuls.within(start, recordStart)) {
+        batch.push(nulRecord(row, line, record));
+        continue;
+      }
       if (record.length > columns.length && !isBlank(record, columns.length)) {
         batch.push({
           row,
@@ -160,7 +255,11 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
       for (let c = 0; c < columns.length; c++) {
         const key = columns[c].key;
         const cell = record[c];
-        if (key !== null && cell !== undefined && cell !== '') value[key] = cell;
+        if (key === null || cell === undefined || cell === '') continue;
+        // Assigning `__proto__` would set the prototype (and drop a string): that header is kept as an own property.
+        if (key === '__proto__')
+          Object.defineProperty(value, key, { value: cell, enumerable: true, writable: true, configurable: true });
+        else value[key] = cell;
       }
       batch.push({ row, line, value, raw: record });
     }

@@ -1,6 +1,7 @@
 import { IngestError } from './types';
 import { msg } from './messages';
 import { formatBytes } from '../common/format';
+import { MAX_DEPTH, nulRecord, parsedRecord, tooDeep } from './json-checks';
 import { BATCH_ROWS, type SourceRecord, jsonDetail } from './source-record';
 
 const LF = 0x0a;
@@ -15,6 +16,8 @@ const RBRACE = 0x7d;
 
 const enum ScanState {
   Top,
+  /** The document is not an array or an object: its text is gathered to say what it is. */
+  Scalar,
   ObjKey,
   ObjKeyString,
   ObjColon,
@@ -32,6 +35,25 @@ function isWs(c: number): boolean {
 }
 
 const SHAPE = 'JSON must be an array of objects, or an object with an "items" array';
+const NOT_ROWS = 'not an array of objects or an object with an "items" array';
+
+/** What a valid JSON document that holds no rows is, in the words of the answer. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'true or false';
+  return 'an object without an "items" array';
+}
+
+/** Whether `c` can start a JSON value other than an array or an object. */
+function startsValue(c: number): boolean {
+  return c === QUOTE || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e;
+}
+
+function notRows(kind: string): IngestError {
+  return new IngestError('file_parsing_failed', `The file is valid JSON, but ${kind}, ${NOT_ROWS}`);
+}
 
 /**
  * A JSON array (or `{ "items": [...] }`) read element by element: a byte scanner finds each
@@ -47,14 +69,44 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
   let inString = false;
   let escaped = false;
   let depth = 0;
-  let parts: Buffer[] = [];
-  let partBytes = 0;
-  let oversized = false;
+  /** The deepest nesting of the element being read; past MAX_DEPTH it is skipped unparsed. */
+  let elementDepth = 0;
   let elementLine = 1;
   let key: Buffer[] = [];
   let currentKey = '';
   let wrapped = false;
   let batch: SourceRecord[] = [];
+  // A wrapper object without "items" is only called valid JSON if every value it holds parsed.
+  let wrapperInvalid: string | undefined;
+  let wrapperUnchecked = false;
+  let afterComma = false;
+
+  // The bytes of the value being read (an element, a value of the wrapper object, a top-level
+  // scalar), up to maxRecordBytes: a longer one is cut off as it comes, or when it ends within one read.
+  let parts: Buffer[] = [];
+  let partBytes = 0;
+  let oversized = false;
+  const collect = (chunk: Buffer, from: number, to: number): void => {
+    if (oversized) return;
+    partBytes += to - from;
+    if (partBytes > maxRecordBytes) {
+      oversized = true;
+      parts = [];
+      partBytes = 0;
+    } else parts.push(chunk.subarray(from, to));
+  };
+  /** The collected text, or undefined when it was over the limit. */
+  const take = (): string | undefined => {
+    const text = oversized
+      ? undefined
+      : parts.length === 1
+        ? parts[0].toString('utf8')
+        : Buffer.concat(parts).toString('utf8');
+    parts = [];
+    partBytes = 0;
+    oversized = false;
+    return text;
+  };
 
   const fail = (message: string): never => {
     const at = row > 0 || state === ScanState.ArrElementOrEnd || state === ScanState.ArrElement ? row : undefined;
@@ -67,19 +119,56 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
     );
   };
 
-  function element(): SourceRecord {
-    if (!oversized) {
-      // An element that arrived whole within one read is measured here; a longer one was cut off as it came.
-      let bytes = 0;
-      for (const part of parts) bytes += part.length;
-      if (bytes > maxRecordBytes) {
-        oversized = true;
-        parts = [];
-        partBytes = 0;
-      }
+  /** A property name of the wrapper object, its escapes decoded. */
+  const propertyName = (raw: string): string => {
+    try {
+      return JSON.parse(`"${raw}"`) as string;
+    } catch (e) {
+      wrapperInvalid ??= jsonDetail(e);
+      return raw;
     }
-    if (oversized) {
-      oversized = false;
+  };
+
+  /** The wrapper object closed without an "items" array. */
+  const noItems = (): never => {
+    if (wrapperInvalid !== undefined) fail(wrapperInvalid);
+    if (wrapperUnchecked) {
+      throw new IngestError('file_parsing_failed', `The file is an object without an "items" array, ${NOT_ROWS}`);
+    }
+    throw notRows(kindOf({}));
+  };
+
+  /** A value of the wrapper object ended (not "items"): checked while no "items" array was found. */
+  const skippedValue = (): void => {
+    const text = take();
+    if (foundItems || wrapperInvalid !== undefined) return;
+    if (text === undefined) {
+      wrapperUnchecked = true;
+      return;
+    }
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      wrapperInvalid = jsonDetail(e);
+    }
+  };
+
+  /** The document was one value that is neither an array nor an object. */
+  const scalar = (): never => {
+    const text = take();
+    if (text === undefined) fail(SHAPE);
+    let value: unknown;
+    try {
+      value = JSON.parse(text!);
+    } catch (e) {
+      fail(jsonDetail(e));
+    }
+    throw notRows(kindOf(value));
+  };
+
+  function element(): SourceRecord {
+    const text = take();
+    if (text === undefined) {
       return {
         row,
         line: elementLine,
@@ -87,9 +176,8 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
         raw: null,
       };
     }
-    const text = parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts).toString('utf8');
-    parts = [];
-    partBytes = 0;
+    if (elementDepth > MAX_DEPTH) return { row, line: elementLine, error: tooDeep(), raw: null };
+    if (text.includes('\u0000')) return nulRecord(row, elementLine, text);
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -100,12 +188,17 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
         [{ row, line: elementLine, code: 'parse', error: `Row is not valid JSON (${jsonDetail(e)})` }],
       );
     }
-    return { row, line: elementLine, value, raw: value };
+    return parsedRecord(row, elementLine, value, text);
   }
 
   for await (const chunk of src) {
     let elementStart = -1;
     let keyStart = -1;
+    if (state === ScanState.Scalar) {
+      collect(chunk, 0, chunk.length);
+      if (oversized) fail(SHAPE);
+      continue;
+    }
     if (state === ScanState.ArrElement || state === ScanState.ObjSkipValue) elementStart = 0;
     if (state === ScanState.ObjKeyString) keyStart = 0;
     for (let i = 0; i < chunk.length; i++) {
@@ -118,7 +211,14 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
           else if (c === LBRACE) {
             wrapped = true;
             state = ScanState.ObjKey;
+          } else if (startsValue(c)) {
+            // The rest of the file is that one value: gathered (below) to say what it is.
+            state = ScanState.Scalar;
+            elementStart = i;
+            i = chunk.length;
           } else fail(SHAPE);
+          break;
+        case ScanState.Scalar:
           break;
         case ScanState.ObjKey:
           if (isWs(c)) break;
@@ -127,7 +227,9 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
             keyStart = i + 1;
             key = [];
           } else if (c === RBRACE) {
-            if (!foundItems) fail(SHAPE);
+            // Tolerated after an "items" array, as it always was; it is not valid JSON though.
+            if (afterComma) wrapperInvalid ??= `a trailing comma before '}'`;
+            if (!foundItems) noItems();
             state = ScanState.Done;
           } else fail(`expected a property name at line ${line}`);
           break;
@@ -136,7 +238,7 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
           else if (c === BACKSLASH) escaped = true;
           else if (c === QUOTE) {
             key.push(chunk.subarray(keyStart, i));
-            currentKey = Buffer.concat(key).toString('utf8');
+            currentKey = propertyName(Buffer.concat(key).toString('utf8'));
             key = [];
             state = ScanState.ObjColon;
           }
@@ -148,13 +250,15 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
           break;
         case ScanState.ObjValue:
           if (isWs(c)) break;
-          if (currentKey === 'items' && !foundItems) {
-            if (c !== LBRACKET) fail(SHAPE);
+          if (currentKey === 'items' && !foundItems && c === LBRACKET) {
             foundItems = true;
             state = ScanState.ArrElementOrEnd;
           } else {
+            // Any other value (an "items" that is not an array too) is skipped, checked only while
+            // it may decide what the answer says of a file without an "items" array.
             state = ScanState.ObjSkipValue;
             depth = 0;
+            elementStart = i;
             i--; // rescan this byte as the value's first
           }
           break;
@@ -165,21 +269,22 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
             else if (c === QUOTE) inString = false;
           } else if (c === QUOTE) inString = true;
           else if (c === LBRACE || c === LBRACKET) depth++;
-          else if (c === RBRACE || c === RBRACKET) {
+          else if (c === RBRACE || c === RBRACKET || (c === COMMA && depth === 0)) {
             if (depth === 0) {
+              if (!foundItems) collect(chunk, elementStart, i);
+              skippedValue();
               state = ScanState.ObjAfterValue;
               i--;
             } else depth--;
-          } else if (c === COMMA && depth === 0) {
-            state = ScanState.ObjAfterValue;
-            i--;
           }
           break;
         case ScanState.ObjAfterValue:
           if (isWs(c)) break;
-          if (c === COMMA) state = ScanState.ObjKey;
-          else if (c === RBRACE) {
-            if (!foundItems) fail(SHAPE);
+          if (c === COMMA) {
+            state = ScanState.ObjKey;
+            afterComma = true;
+          } else if (c === RBRACE) {
+            if (!foundItems) noItems();
             state = ScanState.Done;
           } else fail(`expected ',' or '}' at line ${line}`);
           break;
@@ -196,6 +301,7 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
           state = ScanState.ArrElement;
           elementStart = i;
           depth = 0;
+          elementDepth = 0;
           inString = false;
           escaped = false;
           i--; // the element's first byte is scanned as part of it
@@ -218,20 +324,18 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
             break;
           }
           if (c === QUOTE) inString = true;
-          else if (c === LBRACE || c === LBRACKET) depth++;
-          else if ((c === RBRACE || c === RBRACKET) && depth > 0) depth--;
+          else if (c === LBRACE || c === LBRACKET) {
+            if (++depth > elementDepth) elementDepth = depth;
+          } else if ((c === RBRACE || c === RBRACKET) && depth > 0) depth--;
           else if (depth === 0 && (c === COMMA || c === RBRACKET)) {
-            if (!oversized) parts.push(chunk.subarray(elementStart, i));
+            collect(chunk, elementStart, i);
             batch.push(element());
             if (batch.length >= BATCH_ROWS) {
               yield batch;
               batch = [];
             }
-            state = c === COMMA ? ScanState.ArrElementOrEnd : wrapped ? ScanState.ObjAfterValue : ScanState.Done;
-            if (c === COMMA) {
-              // the next element must exist: `[1,]` is an error
-              state = ScanState.ArrAfterElement;
-            }
+            // After a comma the next element must exist: `[1,]` is an error.
+            state = c === COMMA ? ScanState.ArrAfterElement : wrapped ? ScanState.ObjAfterValue : ScanState.Done;
           }
           break;
         case ScanState.ArrAfterElement:
@@ -245,17 +349,15 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
           break;
       }
     }
-    if (state === ScanState.ArrElement && elementStart >= 0 && !oversized) {
-      partBytes += chunk.length - elementStart;
-      if (partBytes > maxRecordBytes) {
-        oversized = true;
-        parts = [];
-        partBytes = 0;
-      } else parts.push(chunk.subarray(elementStart));
+    if (elementStart >= 0) {
+      if (state === ScanState.ArrElement || state === ScanState.Scalar) collect(chunk, elementStart, chunk.length);
+      else if (state === ScanState.ObjSkipValue && !foundItems) collect(chunk, elementStart, chunk.length);
+      if (state === ScanState.Scalar && oversized) fail(SHAPE);
     }
     if (state === ScanState.ObjKeyString && keyStart >= 0) key.push(chunk.subarray(keyStart));
   }
   if (state === ScanState.Top) fail('the file has no JSON value');
+  if (state === ScanState.Scalar) scalar();
   if (state !== ScanState.Done) fail('the JSON ends unexpectedly');
   if (batch.length) yield batch;
 }

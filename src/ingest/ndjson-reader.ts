@@ -1,5 +1,6 @@
 import { msg } from './messages';
 import { formatBytes } from '../common/format';
+import { nulRecord, parsedRecord } from './json-checks';
 import { BATCH_ROWS, type SourceRecord, jsonDetail } from './source-record';
 
 const LF = 0x0a;
@@ -40,12 +41,18 @@ export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: nu
     } else text = chunk.toString('utf8', start, end);
     text = text.trim();
     if (text === '') return;
+    if (text.includes('\u0000')) {
+      batch.push(nulRecord(line, line, text));
+      return;
+    }
+    let value: unknown;
     try {
-      const value: unknown = JSON.parse(text);
-      batch.push({ row: line, line, value, raw: value });
+      value = JSON.parse(text);
     } catch (e) {
       batch.push({ row: line, line, error: { code: 'parse', error: msg.rowNotJson(jsonDetail(e)) }, raw: text });
+      return;
     }
+    batch.push(parsedRecord(line, line, value, text));
   }
 
   for await (const chunk of src) {

@@ -1,0 +1,216 @@
+import { msg } from './messages';
+import { keptExactly, shownNumber } from './numbers';
+import type { RecordError, SourceRecord } from './source-record';
+
+/**
+ * Rows nested deeper than this are refused. JSON.parse copes with any depth, but JSON.stringify
+ * (the item store, the answers) recurses and overflows the stack at a few thousand levels.
+ */
+export const MAX_DEPTH = 256;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const MINUS = 0x2d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+/** `.` followed by this many zeros: the only way to write an underflowing number without an exponent. */
+const LONG_ZERO_FRACTION = '.' + '0'.repeat(300);
+
+export function tooDeep(): RecordError {
+  return { code: 'parse', error: msg.rowTooDeep(MAX_DEPTH) };
+}
+
+const enum Found {
+  Nothing,
+  /** A 0, which an underflowing number (`1e-400`) also becomes. */
+  Zero,
+  /** A number beyond ±(2^53 − 1), or not finite. */
+  Unsafe,
+  Deep,
+}
+
+/**
+ * The first thing in a parsed JSON row that batchgate will not keep: nesting deeper than MAX_DEPTH
+ * (`parse`), or a number that cannot be kept exactly (`type`, API.md "Formats"). `text` is the row as
+ * written (file rows): the number is judged and quoted from it. Without it (POST /v1/batch's items,
+ * which express parsed before we see them) digits beyond a double's are already gone: a number is
+ * judged as the double it became, and an underflow to 0 cannot be told from a 0.
+ *
+ * Normal rows cost one walk over their values, with no recursion; only a row holding a suspicious
+ * number is scanned as text.
+ */
+export function jsonRowProblem(value: unknown, text?: string): RecordError | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  // A row that is a list is refused as "not an object" by the row loop; only its depth matters here.
+  const found = walk(value, !Array.isArray(value));
+  if (found === Found.Nothing) return undefined;
+  if (found === Found.Deep) return tooDeep();
+  if (text === undefined) return found === Found.Unsafe ? valueProblem(value) : undefined;
+  if (found === Found.Zero && !mayUnderflow(text)) return undefined;
+  return textProblem(text) ?? (found === Found.Unsafe ? valueProblem(value) : undefined);
+}
+
+/**
+ * A row of a JSON or NDJSON file that JSON.parse read, as the row loop gets it: its value, or the
+ * problem that skips it. The rejected-rows download never gets a too-deep value (it cannot be
+ * serialized), and gets the text as written for a number the value no longer holds exactly.
+ */
+export function parsedRecord(row: number, line: number, value: unknown, text: string): SourceRecord {
+  const problem = jsonRowProblem(value, text);
+  if (!problem) return { row, line, value, raw: value };
+  return { row, line, error: problem, raw: problem.code === 'type' ? text : null };
+}
+
+/** A row holding a NUL byte (API.md: a row error, whether or not a `format` was given). */
+export function nulRecord(row: number, line: number, raw: unknown): SourceRecord {
+  return { row, line, error: { code: 'parse', error: msg.rowHasNul() }, raw };
+}
+
+function mayUnderflow(text: string): boolean {
+  return text.includes('e-') || text.includes('E-') || text.includes(LONG_ZERO_FRACTION);
+}
+
+function unsafe(v: number): boolean {
+  return !(Math.abs(v) <= Number.MAX_SAFE_INTEGER);
+}
+
+/** Depth first, with a stack of our own: the row may be nested far deeper than the call stack allows. */
+function walk(root: object, numbers: boolean): Found {
+  const nodes: object[] = [root];
+  const depths: number[] = [1];
+  let found = Found.Nothing;
+  while (nodes.length) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
+    const values: unknown[] = Array.isArray(node) ? node : Object.values(node);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v === 'number') {
+        if (!numbers) continue;
+        if (unsafe(v)) return Found.Unsafe;
+        if (v === 0) found = Found.Zero;
+      } else if (v !== null && typeof v === 'object') {
+        if (depth >= MAX_DEPTH) return Found.Deep;
+        nodes.push(v);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return found;
+}
+
+function inexact(shown: string, path: string[]): RecordError {
+  const field = path.join('.');
+  return { code: 'type', field, error: msg.inexactNumber(shownNumber(shown), field) };
+}
+
+/** The first unsafe number in document order, with the path to it (for values without their text). */
+function valueProblem(root: object): RecordError | undefined {
+  interface Frame {
+    node: object;
+    keys: string[] | undefined;
+    at: number;
+  }
+  const frame = (node: object): Frame => ({ node, keys: Array.isArray(node) ? undefined : Object.keys(node), at: 0 });
+  const frames: Frame[] = [frame(root)];
+  while (frames.length) {
+    const f = frames[frames.length - 1];
+    const size = f.keys ? f.keys.length : (f.node as unknown[]).length;
+    if (f.at >= size) {
+      frames.pop();
+      continue;
+    }
+    const i = f.at++;
+    const v = f.keys ? (f.node as Record<string, unknown>)[f.keys[i]] : (f.node as unknown[])[i];
+    if (typeof v === 'number' && unsafe(v)) {
+      return inexact(
+        String(v),
+        frames.map((fr) => (fr.keys ? fr.keys[fr.at - 1] : String(fr.at - 1))),
+      );
+    }
+    if (v !== null && typeof v === 'object') {
+      if (frames.length >= MAX_DEPTH) return tooDeep();
+      frames.push(frame(v));
+    }
+  }
+  return undefined;
+}
+
+/** Where the string that opens at `start` (a quote) closes. */
+function stringEnd(text: string, start: number): number {
+  let j = start + 1;
+  for (;;) {
+    j = text.indexOf('"', j);
+    if (j === -1) return text.length;
+    let k = j - 1;
+    while (text.charCodeAt(k) === BACKSLASH) k--;
+    if ((j - 1 - k) % 2 === 0) return j;
+    j++;
+  }
+}
+
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === MINUS;
+}
+
+/**
+ * The first problem in the text of a row that JSON.parse accepted: a number token that is not kept
+ * exactly, with the property path to it, or nesting beyond MAX_DEPTH. String bodies are skipped with
+ * indexOf; a token of at most 15 characters without an exponent is always exact.
+ */
+function textProblem(text: string): RecordError | undefined {
+  const isArray: boolean[] = [];
+  const index: number[] = [];
+  const keyStart: number[] = [];
+  const keyEnd: number[] = [];
+  let depth = 0;
+  let expectKey = false;
+  const path = (): string[] => {
+    const out: string[] = [];
+    for (let d = 0; d < depth; d++) {
+      out.push(isArray[d] ? String(index[d]) : (JSON.parse(text.slice(keyStart[d], keyEnd[d])) as string));
+    }
+    return out;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      if (expectKey) {
+        keyStart[depth - 1] = i;
+        keyEnd[depth - 1] = end + 1;
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === LBRACE || c === LBRACKET) {
+      if (depth >= MAX_DEPTH) return tooDeep();
+      isArray[depth] = c === LBRACKET;
+      index[depth] = 0;
+      depth++;
+      expectKey = c === LBRACE;
+    } else if (c === RBRACE || c === RBRACKET) {
+      depth--;
+      expectKey = false;
+    } else if (c === COMMA) {
+      if (isArray[depth - 1]) index[depth - 1]++;
+      else expectKey = true;
+    } else if (c === MINUS || (c >= 0x30 && c <= 0x39)) {
+      let j = i + 1;
+      let exponent = false;
+      for (; j < text.length; j++) {
+        const d = text.charCodeAt(j);
+        if (!isNumberChar(d)) break;
+        if (d === 0x65 || d === 0x45) exponent = true;
+      }
+      if (exponent || j - i > 15) {
+        const token = text.slice(i, j);
+        if (!keptExactly(token, Number(token))) return inexact(token, path());
+      }
+      i = j - 1;
+    }
+  }
+  return undefined;
+}
