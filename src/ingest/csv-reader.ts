@@ -2,138 +2,19 @@ import { type CsvError, Parser } from 'csv-parse';
 import { msg } from './messages';
 import { formatBytes } from '../common/format';
 import type { ItemSchema } from './schema-registry';
+import { type LineEnding, LineIndex, NulIndex } from './csv-offsets';
 import { nulRecord } from './json-checks';
 import type { SourceRecord } from './source-record';
 import { IngestError } from './types';
 import type { RowError } from '../common/row-error';
-
-export type LineEnding = 'crlf' | 'lf' | 'cr' | 'none';
 
 export interface CsvOptions {
   delimiter: string;
   maxRecordBytes: number;
   schema: ItemSchema;
   onHeader(header: string[]): void;
-  /** The first line's ending, outside quotes, told as soon as it is met (or `none` at the end). */
+  /** The first record's line ending, told as soon as csv-parse ends that record (`none` when it never ends one). */
   onLineEnding: (lineEnding: LineEnding) => void;
-}
-
-const LF = 0x0a;
-const CR = 0x0d;
-const QUOTE = 0x22;
-
-/**
- * Physical line numbers from byte offsets. csv-parse's own `info.lines` drifts after quoted CRLFs,
- * but `info.bytes` (the offset where a record ends) is exact: we note where line breaks are as bytes
- * go in, and a record that starts at byte S starts on line 1 + (breaks before S).
- *
- * The byte that ends a physical line (LF for LF and CRLF files, CR for old Mac files) is the one of the
- * first line end outside quotes, wherever it is: the bytes before it are held (they are the header
- * line, within csv-parse's record limit) and indexed once it is known.
- */
-class LineIndex {
-  private offsets: number[] = [];
-  private head = 0;
-  private fed = 0;
-  private breaksBefore = 0;
-  private lineBreak: number | undefined;
-  private held: Buffer[] = [];
-  private quoted = false;
-  /** The last byte seen was a CR outside quotes: the next byte tells CRLF from CR. */
-  private crPending = false;
-
-  constructor(private readonly onLineEnding: (lineEnding: LineEnding) => void) {}
-
-  note(chunk: Buffer): void {
-    if (this.lineBreak !== undefined) return this.index(chunk);
-    this.held.push(chunk);
-    const found = this.detect(chunk);
-    if (found) this.decide(found);
-  }
-
-  /** The end of the input: a file whose first line never ended. */
-  end(): void {
-    if (this.lineBreak === undefined) this.decide(this.crPending ? 'cr' : 'none');
-  }
-
-  private detect(chunk: Buffer): LineEnding | undefined {
-    if (chunk.length === 0) return undefined;
-    if (this.crPending) return chunk[0] === LF ? 'crlf' : 'cr';
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i];
-      if (c === QUOTE) this.quoted = !this.quoted;
-      else if (this.quoted) continue;
-      else if (c === LF) return 'lf';
-      else if (c === CR) {
-        if (i + 1 === chunk.length) {
-          this.crPending = true;
-          return undefined;
-        }
-        return chunk[i + 1] === LF ? 'crlf' : 'cr';
-      }
-    }
-    return undefined;
-  }
-
-  private decide(lineEnding: LineEnding): void {
-    this.lineBreak = lineEnding === 'cr' ? CR : LF;
-    this.onLineEnding(lineEnding);
-    const held = this.held;
-    this.held = [];
-    for (const chunk of held) this.index(chunk);
-  }
-
-  private index(chunk: Buffer): void {
-    let i = chunk.indexOf(this.lineBreak!);
-    while (i !== -1) {
-      this.offsets.push(this.fed + i);
-      i = chunk.indexOf(this.lineBreak!, i + 1);
-    }
-    this.fed += chunk.length;
-  }
-
-  lineAt(offset: number): number {
-    while (this.head < this.offsets.length && this.offsets[this.head] < offset) {
-      this.head++;
-      this.breaksBefore++;
-    }
-    if (this.head > 4096) {
-      this.offsets = this.offsets.slice(this.head);
-      this.head = 0;
-    }
-    return this.breaksBefore + 1;
-  }
-}
-
-/**
- * Where NUL bytes are, so that a record holding one is a row error (API.md: a NUL byte is refused
- * as binary only in the first bytes of a file without a `format`). Found with indexOf (memchr) per
- * chunk; records are asked about in order.
- */
-class NulIndex {
-  private offsets: number[] = [];
-  private head = 0;
-  private fed = 0;
-
-  note(chunk: Buffer): void {
-    let i = chunk.indexOf(0);
-    while (i !== -1) {
-      this.offsets.push(this.fed + i);
-      i = chunk.indexOf(0, i + 1);
-    }
-    this.fed += chunk.length;
-  }
-
-  /** Whether a NUL byte lies in [start, end). */
-  within(start: number, end: number): boolean {
-    if (this.head === this.offsets.length) return false;
-    while (this.head < this.offsets.length && this.offsets[this.head] < start) this.head++;
-    if (this.head > 4096) {
-      this.offsets = this.offsets.slice(this.head);
-      this.head = 0;
-    }
-    return this.head < this.offsets.length && this.offsets[this.head] < end;
-  }
 }
 
 interface Column {
@@ -194,9 +75,14 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
   const engine = engineOf(parser);
   let parsed: string[][] = [];
   let ends: number[] = [];
+  let first = true;
   const push = (record: string[]) => {
     parsed.push(record);
     ends.push(parser.info.bytes);
+    if (first) {
+      first = false;
+      lines.firstRecordEnd(parser.info.bytes);
+    }
   };
   const close = () => undefined;
 

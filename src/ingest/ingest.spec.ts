@@ -318,13 +318,13 @@ describe('hardening (issue 10)', () => {
 
   it('coerces a long run of digits in linear time, and refuses a number it cannot keep', async () => {
     const started = Date.now();
-    const digits = '1'.repeat(30000);
+    const digits = '1'.repeat(100000);
     const { items, summary } = await run(
       `content,price,qty\na,${digits}x,1\nb,${digits},1\nc,1.5,12345678901234567890\nd,-2.5e3,9007199254740991\n`,
       { schema: typedSchema },
     );
-    // The backtracking regex took about 3.4 s on the first cell alone.
-    expect(Date.now() - started).toBeLessThan(1000);
+    // The backtracking regex took about 33 s on the first cell alone (3.4 s at 30,000 digits).
+    expect(Date.now() - started).toBeLessThan(3000);
     expect(items).toEqual([{ row: 5, item: { content: 'd', price: -2500, qty: 9007199254740991 } }]);
     expect(summary.validationErrors).toEqual([
       { row: 2, line: 2, field: 'price', code: 'type', error: 'Price must be a number, row skipped' },
@@ -348,8 +348,8 @@ describe('hardening (issue 10)', () => {
   it('runs a schema pattern only on strings up to 1000 characters', async () => {
     const started = Date.now();
     const { items, summary } = await run(`content,code\na,${'1'.repeat(200000)}y\nb,12x\n`, { schema: typedSchema });
-    // `^\d*\d*x$` is quadratic: about 500 ms at 20,000 characters, minutes at 200,000.
-    expect(Date.now() - started).toBeLessThan(1000);
+    // `^\d*\d*x$` is quadratic: about 500 ms at 20,000 characters, about a minute at 200,000.
+    expect(Date.now() - started).toBeLessThan(3000);
     expect(items.map((i) => i.item.code)).toEqual(['12x']);
     expect(summary.validationErrors).toEqual([
       {
@@ -515,14 +515,16 @@ describe('hardening (issue 10)', () => {
 
   it('reports the line ending of a header line longer than the 64 KiB sniff window', async () => {
     const header = `content,${'x'.repeat(70 * 1024)}`;
-    for (const [eol, lineEnding] of [
+    for (const [eol, lineEnding, first = header] of [
       ['\r\n', 'crlf'],
       ['\n', 'lf'],
       ['\r', 'cr'],
+      // a header whose quote never closes (csv-parse reads it as a literal quote)
+      ['\n', 'lf', 'content,5" tall'],
     ]) {
       // 4096-byte reads, and reads that end just after the first CR (CRLF or CR is told by the next byte)
       for (const chunk of [4096, header.length + 1]) {
-        const { summary } = await run(`${header}${eol}a,1${eol},2${eol}`, {}, chunk);
+        const { summary } = await run(`${first}${eol}a,1${eol},2${eol}`, {}, chunk);
         expect(summary.parsing.lineEnding).toBe(lineEnding);
         expect(summary.validationErrors).toEqual([
           { row: 3, line: 3, field: 'content', code: 'required', error: 'Content is empty, row skipped' },

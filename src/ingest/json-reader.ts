@@ -1,6 +1,7 @@
 import { IngestError } from './types';
 import { msg } from './messages';
 import { formatBytes } from '../common/format';
+import { BoundedText } from './bounded-text';
 import { MAX_DEPTH, nulRecord, parsedRecord, tooDeep } from './json-checks';
 import { BATCH_ROWS, type SourceRecord, jsonDetail } from './source-record';
 
@@ -81,32 +82,10 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
   let wrapperUnchecked = false;
   let afterComma = false;
 
-  // The bytes of the value being read (an element, a value of the wrapper object, a top-level
-  // scalar), up to maxRecordBytes: a longer one is cut off as it comes, or when it ends within one read.
-  let parts: Buffer[] = [];
-  let partBytes = 0;
-  let oversized = false;
-  const collect = (chunk: Buffer, from: number, to: number): void => {
-    if (oversized) return;
-    partBytes += to - from;
-    if (partBytes > maxRecordBytes) {
-      oversized = true;
-      parts = [];
-      partBytes = 0;
-    } else parts.push(chunk.subarray(from, to));
-  };
-  /** The collected text, or undefined when it was over the limit. */
-  const take = (): string | undefined => {
-    const text = oversized
-      ? undefined
-      : parts.length === 1
-        ? parts[0].toString('utf8')
-        : Buffer.concat(parts).toString('utf8');
-    parts = [];
-    partBytes = 0;
-    oversized = false;
-    return text;
-  };
+  // The value being read: an element, a value of the wrapper object, or a top-level scalar.
+  const gathered = new BoundedText(maxRecordBytes);
+  const collect = (chunk: Buffer, from: number, to: number) => gathered.add(chunk, from, to);
+  const take = () => gathered.take();
 
   const fail = (message: string): never => {
     const at = row > 0 || state === ScanState.ArrElementOrEnd || state === ScanState.ArrElement ? row : undefined;
@@ -196,7 +175,7 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
     let keyStart = -1;
     if (state === ScanState.Scalar) {
       collect(chunk, 0, chunk.length);
-      if (oversized) fail(SHAPE);
+      if (gathered.oversized) fail(SHAPE);
       continue;
     }
     if (state === ScanState.ArrElement || state === ScanState.ObjSkipValue) elementStart = 0;
@@ -352,7 +331,7 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
     if (elementStart >= 0) {
       if (state === ScanState.ArrElement || state === ScanState.Scalar) collect(chunk, elementStart, chunk.length);
       else if (state === ScanState.ObjSkipValue && !foundItems) collect(chunk, elementStart, chunk.length);
-      if (state === ScanState.Scalar && oversized) fail(SHAPE);
+      if (state === ScanState.Scalar && gathered.oversized) fail(SHAPE);
     }
     if (state === ScanState.ObjKeyString && keyStart >= 0) key.push(chunk.subarray(keyStart));
   }

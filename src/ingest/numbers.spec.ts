@@ -55,7 +55,7 @@ describe('numberSyntax', () => {
     expect(numberSyntax(cell)).toBeUndefined();
     expect(numberSyntax(cell.slice(0, -1) + 'e')).toBeUndefined();
     // The regex took 4 s at 30,000 digits (quadratic: about an hour at this length).
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 });
 
