@@ -380,6 +380,33 @@ describe('hardening (issue 10)', () => {
     }
   });
 
+  it('checks a JSON cell of a CSV row as a JSON row: depth (the row counts as a level) and exact numbers', async () => {
+    const cell = (json: string) => `"${json.replace(/"/g, '""')}"`;
+    const csv = [
+      'content,metadata',
+      `a,${cell(`{"m":${deep(254)}}`)}`,
+      `b,${cell(`{"m":${deep(255)}}`)}`,
+      `c,${cell(`{"m":${deep(100000)}}`)}`,
+      `d,${cell('{"ids":[1,12345678901234567890]}')}`,
+      '',
+    ].join('\n');
+    const { items, summary, rejected } = await run(csv);
+    expect(items.map((i) => i.row)).toEqual([2]);
+    expect(summary.validationErrors).toEqual([
+      { row: 3, line: 3, code: 'parse', error: TOO_DEEP },
+      { row: 4, line: 4, code: 'parse', error: TOO_DEEP },
+      {
+        row: 5,
+        line: 5,
+        field: 'metadata.ids.1',
+        code: 'type',
+        error: 'Value 12345678901234567890 of metadata.ids.1 cannot be kept exactly, row skipped',
+      },
+    ]);
+    expect(() => JSON.stringify(items)).not.toThrow();
+    expect(() => JSON.stringify(rejected)).not.toThrow();
+  });
+
   it('refuses direct items nested too deep or holding a number that is no longer exact', async () => {
     const items = [
       { content: 'a', m: JSON.parse(deep(255)) as unknown },

@@ -43,14 +43,34 @@ const enum Found {
  * number is scanned as text.
  */
 export function jsonRowProblem(value: unknown, text?: string): RecordError | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
   // A row that is a list is refused as "not an object" by the row loop; only its depth matters here.
-  const found = walk(value, !Array.isArray(value));
+  return problemIn(value, text, { at: [], depth: 1, numbers: !Array.isArray(value) });
+}
+
+/**
+ * The same for the JSON a CSV cell holds where the schema asks for an object or a list: the value
+ * sits one level down in its row, at `field`.
+ */
+export function cellJsonProblem(value: unknown, text: string, field: string): RecordError | undefined {
+  return problemIn(value, text, { at: [field], depth: 2, numbers: true });
+}
+
+interface Where {
+  /** The path to the value within its row. */
+  at: string[];
+  /** The value's own level: 1 for a row. */
+  depth: number;
+  numbers: boolean;
+}
+
+function problemIn(value: unknown, text: string | undefined, where: Where): RecordError | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const found = walk(value, where);
   if (found === Found.Nothing) return undefined;
   if (found === Found.Deep) return tooDeep();
-  if (text === undefined) return found === Found.Unsafe ? valueProblem(value) : undefined;
+  if (text === undefined) return found === Found.Unsafe ? valueProblem(value, where) : undefined;
   if (found === Found.Zero && !mayUnderflow(text)) return undefined;
-  return textProblem(text) ?? (found === Found.Unsafe ? valueProblem(value) : undefined);
+  return textProblem(text, where) ?? (found === Found.Unsafe ? valueProblem(value, where) : undefined);
 }
 
 /**
@@ -78,9 +98,10 @@ function unsafe(v: number): boolean {
 }
 
 /** Depth first, with a stack of our own: the row may be nested far deeper than the call stack allows. */
-function walk(root: object, numbers: boolean): Found {
+function walk(root: object, { depth: rootDepth, numbers }: Where): Found {
+  if (rootDepth > MAX_DEPTH) return Found.Deep;
   const nodes: object[] = [root];
-  const depths: number[] = [1];
+  const depths: number[] = [rootDepth];
   let found = Found.Nothing;
   while (nodes.length) {
     const node = nodes.pop()!;
@@ -102,13 +123,13 @@ function walk(root: object, numbers: boolean): Found {
   return found;
 }
 
-function inexact(shown: string, path: string[]): RecordError {
-  const field = path.join('.');
+function inexact(shown: string, where: Where, path: string[]): RecordError {
+  const field = [...where.at, ...path].join('.');
   return { code: 'type', field, error: msg.inexactNumber(shownNumber(shown), field) };
 }
 
 /** The first unsafe number in document order, with the path to it (for values without their text). */
-function valueProblem(root: object): RecordError | undefined {
+function valueProblem(root: object, where: Where): RecordError | undefined {
   interface Frame {
     node: object;
     keys: string[] | undefined;
@@ -128,11 +149,12 @@ function valueProblem(root: object): RecordError | undefined {
     if (typeof v === 'number' && unsafe(v)) {
       return inexact(
         String(v),
+        where,
         frames.map((fr) => (fr.keys ? fr.keys[fr.at - 1] : String(fr.at - 1))),
       );
     }
     if (v !== null && typeof v === 'object') {
-      if (frames.length >= MAX_DEPTH) return tooDeep();
+      if (where.depth - 1 + frames.length >= MAX_DEPTH) return tooDeep();
       frames.push(frame(v));
     }
   }
@@ -161,7 +183,7 @@ function isNumberChar(c: number): boolean {
  * exactly, with the property path to it, or nesting beyond MAX_DEPTH. String bodies are skipped with
  * indexOf; a token of at most 15 characters without an exponent is always exact.
  */
-function textProblem(text: string): RecordError | undefined {
+function textProblem(text: string, where: Where): RecordError | undefined {
   const isArray: boolean[] = [];
   const index: number[] = [];
   const keyStart: number[] = [];
@@ -186,7 +208,7 @@ function textProblem(text: string): RecordError | undefined {
       }
       i = end;
     } else if (c === LBRACE || c === LBRACKET) {
-      if (depth >= MAX_DEPTH) return tooDeep();
+      if (where.depth - 1 + depth >= MAX_DEPTH) return tooDeep();
       isArray[depth] = c === LBRACKET;
       index[depth] = 0;
       depth++;
@@ -207,7 +229,7 @@ function textProblem(text: string): RecordError | undefined {
       }
       if (exponent || j - i > 15) {
         const token = text.slice(i, j);
-        if (!keptExactly(token, Number(token))) return inexact(token, path());
+        if (!keptExactly(token, Number(token))) return inexact(token, where, path());
       }
       i = j - 1;
     }

@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv';
+import { cellJsonProblem } from './json-checks';
 import { fieldLabel, msg } from './messages';
 import { keptExactly, numberSyntax, shownNumber } from './numbers';
 import { type ItemSchema, PATTERN_INPUT_LIMIT, type PropertyInfo } from './schema-registry';
@@ -62,11 +63,16 @@ export class RowValidator {
         (prop.types.includes('array') && s.startsWith('['))
       ) {
         // A CSV cell can only carry an object or a list as JSON text (`{"team":"ops"}`).
+        let parsed: unknown;
         try {
-          value[prop.name] = JSON.parse(s) as unknown;
+          parsed = JSON.parse(s);
         } catch {
-          // left as text: the schema's type rule reports it
+          continue; // left as text: the schema's type rule reports it
         }
+        // Held to the rules of a JSON row: not too deep to store, numbers kept exactly.
+        const problem = cellJsonProblem(parsed, s, prop.name);
+        if (problem) return { ok: false, ...problem };
+        value[prop.name] = parsed;
       }
     }
     return undefined;
