@@ -171,6 +171,13 @@ describe('2. rows nested deeper than 256 levels are row errors, never a 500', ()
     expect((await rejectedCsv(res.body.fileId)).slice(1)).toEqual([['null', '2', '', 'parse', TOO_DEEP]]);
   });
 
+  it("in a CSV cell read as JSON (the default schema's metadata): 200 with that row skipped", async () => {
+    const cell = `"{""m"":${deep(100000)}}"`;
+    const res = await up(`content,metadata\na,{}\nb,${cell}\n`, { name: 'deep.csv' });
+    expect(res.status).toBe(200);
+    expect(res.body.validationErrors).toEqual([{ row: 3, line: 3, code: 'parse', error: TOO_DEEP }]);
+  });
+
   it('a file whose only row is too deep is 400 file_parsing_failed', async () => {
     const res = await up(`[${deepRow}]`, { name: 'deep.json' });
     expectError(res, 400, 'file_parsing_failed');
