@@ -97,30 +97,51 @@ function unsafe(v: number): boolean {
   return !(Math.abs(v) <= Number.MAX_SAFE_INTEGER);
 }
 
-/** Depth first, with a stack of our own: the row may be nested far deeper than the call stack allows. */
+/**
+ * Depth first, with a stack of our own: the row may be nested far deeper than the call stack allows.
+ * Written for speed, as every JSON row passes here: the stack is made only for a row that has
+ * nested values, objects are read with for...in (no array of values per object), and the check of a
+ * value is inlined in both loops. Most rows cost a few percent of their JSON.parse.
+ */
 function walk(root: object, { depth: rootDepth, numbers }: Where): Found {
   if (rootDepth > MAX_DEPTH) return Found.Deep;
-  const nodes: object[] = [root];
-  const depths: number[] = [rootDepth];
   let found = Found.Nothing;
-  while (nodes.length) {
-    const node = nodes.pop()!;
-    const depth = depths.pop()!;
-    const values: unknown[] = Array.isArray(node) ? node : Object.values(node);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (typeof v === 'number') {
-        if (!numbers) continue;
-        if (unsafe(v)) return Found.Unsafe;
-        if (v === 0) found = Found.Zero;
-      } else if (v !== null && typeof v === 'object') {
-        if (depth >= MAX_DEPTH) return Found.Deep;
-        nodes.push(v);
-        depths.push(depth + 1);
+  let nodes: object[] | undefined;
+  let depths: number[] | undefined;
+  let node = root;
+  let depth = rootDepth;
+  for (;;) {
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const v: unknown = node[i];
+        if (typeof v === 'number') {
+          if (!numbers) continue;
+          if (unsafe(v)) return Found.Unsafe;
+          if (v === 0) found = Found.Zero;
+        } else if (v !== null && typeof v === 'object') {
+          if (depth >= MAX_DEPTH) return Found.Deep;
+          (nodes ??= []).push(v);
+          (depths ??= []).push(depth + 1);
+        }
+      }
+    } else {
+      for (const key in node) {
+        const v = (node as Record<string, unknown>)[key];
+        if (typeof v === 'number') {
+          if (!numbers) continue;
+          if (unsafe(v)) return Found.Unsafe;
+          if (v === 0) found = Found.Zero;
+        } else if (v !== null && typeof v === 'object') {
+          if (depth >= MAX_DEPTH) return Found.Deep;
+          (nodes ??= []).push(v);
+          (depths ??= []).push(depth + 1);
+        }
       }
     }
+    if (!nodes?.length) return found;
+    node = nodes.pop()!;
+    depth = depths!.pop()!;
   }
-  return found;
 }
 
 function inexact(shown: string, where: Where, path: string[]): RecordError {
