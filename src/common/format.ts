@@ -13,3 +13,8 @@ export function formatBytes(bytes: number): string {
   }
   return `${bytes} bytes`;
 }
+
+/** API.md's 413 sentence, written once: the errors catalogue and the ingest core both say it. */
+export function tooLargeSentence(maxBytes: number): string {
+  return `File size exceeds maximum of ${formatBytes(maxBytes)}`;
+}

@@ -1,4 +1,4 @@
-import { formatBytes } from '../common/format';
+import { tooLargeSentence } from '../common/format';
 import type { RowErrorsBody } from '../common/row-error';
 import { AppError } from './app-error';
 
@@ -32,7 +32,7 @@ export const batchFinished = (batchId: string, status: string) =>
 
 /** 413 with the plan's (or the body limit's) figure: `File size exceeds maximum of 10 MB`. */
 export const payloadTooLarge = (maxBytes: number, details: Record<string, unknown> = {}) =>
-  new AppError('payload_too_large', `File size exceeds maximum of ${formatBytes(maxBytes)}`, { maxBytes, ...details });
+  new AppError('payload_too_large', tooLargeSentence(maxBytes), { maxBytes, ...details });
 
 export const batchNotOnPlan = (plan: string) =>
   new AppError('quota_exceeded', `Batch processing is not available on the ${plan} plan.`, {

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { EncodingName } from './detect';
-import { formatBytes } from '../common/format';
+import { tooLargeSentence } from '../common/format';
 import { IngestError } from './types';
 
 /** Thrown by the UTF-8 stage when the bytes are not UTF-8: ingest restarts reading windows-1252. */
@@ -35,18 +35,16 @@ export async function* counted(
   src: AsyncIterable<Buffer>,
   maxBytes: number,
   compressed: boolean,
-  onBytes: (n: number) => void,
 ): AsyncGenerator<Buffer> {
   let total = 0;
   try {
     for await (const chunk of src) {
       total += chunk.length;
       if (total > maxBytes) {
-        throw new IngestError('payload_too_large', `File size exceeds maximum of ${formatBytes(maxBytes)}`, [], {
+        throw new IngestError('payload_too_large', tooLargeSentence(maxBytes), [], {
           decompressed: compressed,
         });
       }
-      onBytes(total);
       yield chunk;
     }
   } catch (e) {

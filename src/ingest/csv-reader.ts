@@ -2,52 +2,19 @@ import { type CsvError, Parser } from 'csv-parse';
 import { msg } from './messages';
 import { formatBytes } from '../common/format';
 import type { ItemSchema } from './schema-registry';
+import { type LineEnding, LineIndex, NulIndex } from './csv-offsets';
+import { nulRecord } from './json-checks';
 import type { SourceRecord } from './source-record';
 import { IngestError } from './types';
 import type { RowError } from '../common/row-error';
 
 export interface CsvOptions {
   delimiter: string;
-  /** The byte that ends a physical line: LF for LF and CRLF files, CR for old Mac files. */
-  lineBreak: number;
   maxRecordBytes: number;
   schema: ItemSchema;
   onHeader(header: string[]): void;
-}
-
-/**
- * Physical line numbers from byte offsets. csv-parse's own `info.lines` drifts after quoted CRLFs,
- * but `info.bytes` (the offset where a record ends) is exact: we note where line breaks are as bytes
- * go in, and a record that starts at byte S starts on line 1 + (breaks before S).
- */
-class LineIndex {
-  private offsets: number[] = [];
-  private head = 0;
-  private fed = 0;
-  private breaksBefore = 0;
-
-  constructor(private readonly lineBreak: number) {}
-
-  note(chunk: Buffer): void {
-    let i = chunk.indexOf(this.lineBreak);
-    while (i !== -1) {
-      this.offsets.push(this.fed + i);
-      i = chunk.indexOf(this.lineBreak, i + 1);
-    }
-    this.fed += chunk.length;
-  }
-
-  lineAt(offset: number): number {
-    while (this.head < this.offsets.length && this.offsets[this.head] < offset) {
-      this.head++;
-      this.breaksBefore++;
-    }
-    if (this.head > 4096) {
-      this.offsets = this.offsets.slice(this.head);
-      this.head = 0;
-    }
-    return this.breaksBefore + 1;
-  }
+  /** The first record's line ending, told as soon as csv-parse ends that record (`none` when it never ends one). */
+  onLineEnding: (lineEnding: LineEnding) => void;
 }
 
 interface Column {
@@ -94,7 +61,8 @@ const SLICE_BYTES = 64 * 1024;
  * loop, rather than paying for a promise per row.
  */
 export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): AsyncGenerator<SourceRecord[]> {
-  const lines = new LineIndex(opts.lineBreak);
+  const lines = new LineIndex(opts.onLineEnding);
+  const nuls = new NulIndex();
   const parser = new Parser({
     delimiter: opts.delimiter,
     record_delimiter: ['\r\n', '\n', '\r'],
@@ -107,9 +75,14 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
   const engine = engineOf(parser);
   let parsed: string[][] = [];
   let ends: number[] = [];
+  let first = true;
   const push = (record: string[]) => {
     parsed.push(record);
     ends.push(parser.info.bytes);
+    if (first) {
+      first = false;
+      lines.firstRecordEnd(parser.info.bytes);
+    }
   };
   const close = () => undefined;
 
@@ -122,7 +95,10 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
   let recordStart = 0;
 
   const parse = (chunk: Buffer | undefined): void => {
-    if (chunk) lines.note(chunk);
+    if (chunk) {
+      lines.note(chunk);
+      nuls.note(chunk);
+    } else lines.end();
     const err = engine.parse(chunk, chunk === undefined, push, close);
     if (err) throw csvFailure(err, row, recordStart, lines, opts);
     if (headerError) throw headerError;
@@ -135,6 +111,7 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
       const record = parsed[i];
       row++;
       const line = lines.lineAt(recordStart);
+      const start = recordStart;
       recordStart = ends[i];
       if (!columns) {
         if (isBlank(record)) continue; // blank lines before the header still count as spreadsheet rows
@@ -147,6 +124,10 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
         continue;
       }
       if (isBlank(record)) continue;
+      if (nuls.within(start, recordStart)) {
+        batch.push(nulRecord(row, line, record));
+        continue;
+      }
       if (record.length > columns.length && !isBlank(record, columns.length)) {
         batch.push({
           row,
@@ -160,7 +141,11 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
       for (let c = 0; c < columns.length; c++) {
         const key = columns[c].key;
         const cell = record[c];
-        if (key !== null && cell !== undefined && cell !== '') value[key] = cell;
+        if (key === null || cell === undefined || cell === '') continue;
+        // Assigning `__proto__` would set the prototype (and drop a string): that header is kept as an own property.
+        if (key === '__proto__')
+          Object.defineProperty(value, key, { value: cell, enumerable: true, writable: true, configurable: true });
+        else value[key] = cell;
       }
       batch.push({ row, line, value, raw: record });
     }

@@ -4,16 +4,21 @@ import type { Format } from './types';
 export const GZIP_MAGIC = [0x1f, 0x8b];
 
 export function isGzip(head: Buffer, fileName?: string): boolean {
-  return (head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) || /\.gz$/i.test(fileName ?? '');
+  return (
+    (head.length >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) ||
+    (fileName ?? '').toLowerCase().endsWith('.gz')
+  );
 }
 
-const EXTENSIONS: Record<string, Format> = {
-  '.csv': 'csv',
-  '.tsv': 'csv',
-  '.json': 'json',
-  '.ndjson': 'ndjson',
-  '.jsonl': 'ndjson',
-};
+// Names a client sends (file name, content type, `encoding` field) are looked up in Maps, never in
+// object literals: `constructor` or `__proto__` would find Object.prototype's members there.
+const EXTENSIONS = new Map<string, Format>([
+  ['.csv', 'csv'],
+  ['.tsv', 'csv'],
+  ['.json', 'json'],
+  ['.ndjson', 'ndjson'],
+  ['.jsonl', 'ndjson'],
+]);
 /** Extensions that say "this is some other kind of file" outright. */
 const FOREIGN_EXTENSIONS = new Set([
   '.xlsx',
@@ -42,22 +47,23 @@ const FOREIGN_EXTENSIONS = new Set([
   '.xml',
   '.html',
 ]);
-const CONTENT_TYPES: Record<string, Format> = {
-  'text/csv': 'csv',
-  'application/csv': 'csv',
-  'text/tab-separated-values': 'csv',
-  'application/json': 'json',
-  'text/json': 'json',
-  'application/x-ndjson': 'ndjson',
-  'application/ndjson': 'ndjson',
-  'application/jsonl': 'ndjson',
-  'application/x-jsonlines': 'ndjson',
-  'application/jsonlines': 'ndjson',
-};
+const CONTENT_TYPES = new Map<string, Format>([
+  ['text/csv', 'csv'],
+  ['application/csv', 'csv'],
+  ['text/tab-separated-values', 'csv'],
+  ['application/json', 'json'],
+  ['text/json', 'json'],
+  ['application/x-ndjson', 'ndjson'],
+  ['application/ndjson', 'ndjson'],
+  ['application/jsonl', 'ndjson'],
+  ['application/x-jsonlines', 'ndjson'],
+  ['application/jsonlines', 'ndjson'],
+]);
 
 /** The file name without a trailing `.gz`. */
 export function innerName(fileName?: string): string {
-  return (fileName ?? '').replace(/\.gz$/i, '');
+  const name = fileName ?? '';
+  return name.toLowerCase().endsWith('.gz') ? name.slice(0, -3) : name;
 }
 
 export type FormatHint = { format: Format } | { foreign: string } | undefined;
@@ -65,14 +71,15 @@ export type FormatHint = { format: Format } | { foreign: string } | undefined;
 /** API.md's detection order, after the explicit `format` field: file name, then content type. */
 export function formatFromName(fileName?: string): FormatHint {
   const ext = extname(innerName(fileName)).toLowerCase();
-  if (EXTENSIONS[ext]) return { format: EXTENSIONS[ext] };
+  const format = EXTENSIONS.get(ext);
+  if (format) return { format };
   if (FOREIGN_EXTENSIONS.has(ext)) return { foreign: ext };
   return undefined;
 }
 
 export function formatFromContentType(contentType?: string): Format | undefined {
   const base = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  return CONTENT_TYPES[base];
+  return CONTENT_TYPES.get(base);
 }
 
 const MAGIC: [number[], string][] = [
@@ -122,23 +129,23 @@ export function formatFromContent(head: Buffer): Format {
 
 export type EncodingName = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
 
-const ENCODING_ALIASES: Record<string, EncodingName> = {
-  'utf-8': 'utf-8',
-  utf8: 'utf-8',
-  'utf-16le': 'utf-16le',
-  utf16le: 'utf-16le',
-  'utf-16': 'utf-16le',
-  'utf-16be': 'utf-16be',
-  utf16be: 'utf-16be',
-  'windows-1252': 'windows-1252',
-  cp1252: 'windows-1252',
-  latin1: 'windows-1252',
-  'iso-8859-1': 'windows-1252',
-  'iso8859-1': 'windows-1252',
-};
+const ENCODING_ALIASES = new Map<string, EncodingName>([
+  ['utf-8', 'utf-8'],
+  ['utf8', 'utf-8'],
+  ['utf-16le', 'utf-16le'],
+  ['utf16le', 'utf-16le'],
+  ['utf-16', 'utf-16le'],
+  ['utf-16be', 'utf-16be'],
+  ['utf16be', 'utf-16be'],
+  ['windows-1252', 'windows-1252'],
+  ['cp1252', 'windows-1252'],
+  ['latin1', 'windows-1252'],
+  ['iso-8859-1', 'windows-1252'],
+  ['iso8859-1', 'windows-1252'],
+]);
 
 export function normalizeEncoding(name: string): EncodingName | undefined {
-  return ENCODING_ALIASES[name.trim().toLowerCase()];
+  return ENCODING_ALIASES.get(name.trim().toLowerCase());
 }
 
 export function bomOf(head: Buffer): { encoding: EncodingName; length: number } | undefined {
@@ -167,16 +174,4 @@ export function detectDelimiter(head: Buffer): string {
   let best = ',';
   for (const d of DELIMITERS) if ((counts.get(d) ?? 0) > (counts.get(best) ?? 0)) best = d;
   return best;
-}
-
-/** The first line's ending, outside quotes. */
-export function detectLineEnding(head: Buffer): 'crlf' | 'lf' | 'cr' | 'none' {
-  let quoted = false;
-  for (let i = 0; i < head.length; i++) {
-    const c = head[i];
-    if (c === 0x22) quoted = !quoted;
-    else if (!quoted && c === 0x0a) return 'lf';
-    else if (!quoted && c === 0x0d) return head[i + 1] === 0x0a ? 'crlf' : i + 1 < head.length ? 'cr' : 'crlf';
-  }
-  return 'none';
 }

@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { ingest, type IngestOptions } from './ingest';
 import { SchemaRegistry } from './schema-registry';
 import { IngestError, type IngestSummary } from './types';
+import { validateItems } from './validate-items';
 import type { RowError } from '../common/row-error';
 
 const registry = SchemaRegistry.load();
@@ -295,5 +296,267 @@ describe('error lists', () => {
     const e = await failure('content\n" "\n\t\n');
     expect(e.code).toBe('file_parsing_failed');
     expect(e.validationErrors).toHaveLength(2);
+  });
+});
+
+describe('hardening (issue 10)', () => {
+  const typed = new SchemaRegistry();
+  typed.add('typed', {
+    type: 'object',
+    required: ['content'],
+    properties: {
+      content: { type: 'string' },
+      price: { type: 'number' },
+      qty: { type: 'integer' },
+      code: { type: 'string', pattern: '^\\d*\\d*x$' },
+    },
+  });
+  const typedSchema = typed.get('typed')!;
+  const deep = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+  const TOO_DEEP = 'Row is nested deeper than 256 levels, row skipped';
+  const NUL = 'Row contains a NUL byte, row skipped';
+
+  it('coerces a long run of digits in linear time, and refuses a number it cannot keep', async () => {
+    const started = Date.now();
+    const digits = '1'.repeat(100000);
+    const { items, summary } = await run(
+      `content,price,qty\na,${digits}x,1\nb,${digits},1\nc,1.5,12345678901234567890\nd,-2.5e3,9007199254740991\n`,
+      { schema: typedSchema },
+    );
+    // The backtracking regex took about 33 s on the first cell alone (3.4 s at 30,000 digits).
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(items).toEqual([{ row: 5, item: { content: 'd', price: -2500, qty: 9007199254740991 } }]);
+    expect(summary.validationErrors).toEqual([
+      { row: 2, line: 2, field: 'price', code: 'type', error: 'Price must be a number, row skipped' },
+      {
+        row: 3,
+        line: 3,
+        field: 'price',
+        code: 'type',
+        error: `Value ${'1'.repeat(40)}… of price cannot be kept exactly, row skipped`,
+      },
+      {
+        row: 4,
+        line: 4,
+        field: 'qty',
+        code: 'type',
+        error: 'Value 12345678901234567890 of qty cannot be kept exactly, row skipped',
+      },
+    ]);
+  });
+
+  it('runs a schema pattern only on strings up to 1000 characters', async () => {
+    const started = Date.now();
+    const { items, summary } = await run(`content,code\na,${'1'.repeat(200000)}y\nb,12x\n`, { schema: typedSchema });
+    // `^\d*\d*x$` is quadratic: about 500 ms at 20,000 characters, about a minute at 200,000.
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(items.map((i) => i.item.code)).toEqual(['12x']);
+    expect(summary.validationErrors).toEqual([
+      {
+        row: 2,
+        line: 2,
+        field: 'code',
+        code: 'pattern',
+        error: 'Code is too long to be checked against its pattern (over 1000 chars), row skipped',
+      },
+    ]);
+  });
+
+  it('refuses a JSON or NDJSON row nested deeper than 256 levels, and reads one of 256', async () => {
+    const inner = (levels: number) => `{"content":"x","m":${deep(levels - 1)}}`;
+    for (const [text, fileName] of [
+      [`[${inner(256)},${inner(257)},{"content":"b","m":${deep(100000)}}]`, 'a.json'],
+      [`${inner(256)}\n${inner(257)}\n{"content":"b","m":${deep(100000)}}\n`, 'a.ndjson'],
+    ]) {
+      const { items, summary, rejected } = await run(text, { fileName });
+      expect(items.map((i) => i.row)).toEqual([1]);
+      expect(summary.validationErrors).toEqual([
+        { row: 2, line: expect.any(Number), code: 'parse', error: TOO_DEEP },
+        { row: 3, line: expect.any(Number), code: 'parse', error: TOO_DEEP },
+      ]);
+      // What is stored of a rejected row can be serialized.
+      expect(() => JSON.stringify(rejected)).not.toThrow();
+      expect(rejected.map((r) => r.raw)).toEqual([null, null]);
+    }
+  });
+
+  it('checks a JSON cell of a CSV row as a JSON row: depth (the row counts as a level) and exact numbers', async () => {
+    const cell = (json: string) => `"${json.replace(/"/g, '""')}"`;
+    const csv = [
+      'content,metadata',
+      `a,${cell(`{"m":${deep(254)}}`)}`,
+      `b,${cell(`{"m":${deep(255)}}`)}`,
+      `c,${cell(`{"m":${deep(100000)}}`)}`,
+      `d,${cell('{"ids":[1,12345678901234567890]}')}`,
+      '',
+    ].join('\n');
+    const { items, summary, rejected } = await run(csv);
+    expect(items.map((i) => i.row)).toEqual([2]);
+    expect(summary.validationErrors).toEqual([
+      { row: 3, line: 3, code: 'parse', error: TOO_DEEP },
+      { row: 4, line: 4, code: 'parse', error: TOO_DEEP },
+      {
+        row: 5,
+        line: 5,
+        field: 'metadata.ids.1',
+        code: 'type',
+        error: 'Value 12345678901234567890 of metadata.ids.1 cannot be kept exactly, row skipped',
+      },
+    ]);
+    expect(() => JSON.stringify(items)).not.toThrow();
+    expect(() => JSON.stringify(rejected)).not.toThrow();
+  });
+
+  it('refuses direct items nested too deep or holding a number that is no longer exact', async () => {
+    const items = [
+      { content: 'a', m: JSON.parse(deep(255)) as unknown },
+      { content: 'b', m: JSON.parse(deep(100000)) as unknown },
+      // as express hands it over: the body's digits are already rounded by JSON.parse
+      JSON.parse('{"content":"c","metadata":{"ids":[1,12345678901234567890]}}') as unknown,
+      [JSON.parse(deep(5000)) as unknown],
+      { content: 'd', n: 2 ** 53 - 1 },
+    ];
+    const result = await validateItems(items, schema);
+    expect(result.itemCount).toBe(2);
+    expect(result.validationErrors).toEqual([
+      { row: 2, code: 'parse', error: TOO_DEEP },
+      {
+        row: 3,
+        field: 'metadata.ids.1',
+        code: 'type',
+        // express's JSON.parse has already rounded it: the double is all that can be shown.
+        error: 'Value 12345678901234567000 of metadata.ids.1 cannot be kept exactly, row skipped',
+      },
+      { row: 4, code: 'parse', error: TOO_DEEP },
+    ]);
+    expect(result.ndjson.split('\n')).toHaveLength(3);
+  });
+
+  it('refuses JSON numbers beyond exactness, quoting them as written, with the path to them', async () => {
+    const rows = [
+      '{"content":"a","externalId":12345678901234567890}',
+      '{"content":"b","metadata":{"scores":[1,1.5e+9999]}}',
+      '{"content":"c","tiny":1e-400,"zero":0e-400}',
+      `{"content":"d","big":${'9'.repeat(5000)}}`,
+      '{"content":"e","ok":[9007199254740991,-9007199254740991,1.5,0,"12345678901234567890"]}',
+      '{"content":"f","k\\u00e9y":{"a\\"b":-9007199254740992}}',
+    ];
+    const expected = [
+      {
+        row: 1,
+        field: 'externalId',
+        error: 'Value 12345678901234567890 of externalId cannot be kept exactly, row skipped',
+      },
+      {
+        row: 2,
+        field: 'metadata.scores.1',
+        error: 'Value 1.5e+9999 of metadata.scores.1 cannot be kept exactly, row skipped',
+      },
+      { row: 3, field: 'tiny', error: 'Value 1e-400 of tiny cannot be kept exactly, row skipped' },
+      { row: 4, field: 'big', error: `Value ${'9'.repeat(40)}… of big cannot be kept exactly, row skipped` },
+      { row: 6, field: 'kéy.a"b', error: 'Value -9007199254740992 of kéy.a"b cannot be kept exactly, row skipped' },
+    ].map((e) => ({ ...e, line: expect.any(Number), code: 'type' }));
+    for (const [text, fileName] of [
+      [`[${rows.join(',\n')}]`, 'a.json'],
+      [rows.join('\n'), 'a.ndjson'],
+    ]) {
+      const { items, summary, rejected } = await run(text, { fileName });
+      expect(items.map((i) => i.item.content)).toEqual(['e']);
+      expect(summary.validationErrors).toEqual(expected);
+      // The rejected-rows download gets the row as written, not the rounded value.
+      expect(rejected[0].raw).toBe(rows[0]);
+    }
+  });
+
+  it('keeps a `__proto__` column or key as an own property, in CSV and JSON', async () => {
+    const csv = await run('content,__proto__\na,x\nb,\n');
+    expect(csv.items.map((i) => Object.entries(i.item))).toEqual([
+      [
+        ['content', 'a'],
+        ['__proto__', 'x'],
+      ],
+      [['content', 'b']],
+    ]);
+    expect(Object.getPrototypeOf(csv.items[0].item)).toBe(Object.prototype);
+    expect(JSON.stringify(csv.items[0].item)).toBe('{"content":"a","__proto__":"x"}');
+    const json = await run('[{"content":"a","__proto__":{"admin":true}},{"content":"b","constructor":"c"}]', {
+      fileName: 'a.json',
+    });
+    expect(json.items.map((i) => JSON.stringify(i.item))).toEqual([
+      '{"content":"a","__proto__":{"admin":true}}',
+      '{"content":"b","constructor":"c"}',
+    ]);
+  });
+
+  it('with a `format`, skips a record holding a NUL byte and reads the others; without, 415 only from the first 8 KiB', async () => {
+    const cases: [string, Partial<IngestOptions>][] = [
+      ['content\na\nb\u0000c\nd\n', { format: 'csv' }],
+      ['{"content":"a"}\n{"content":"b\u0000c"}\n{"content":"d"}\n', { format: 'ndjson' }],
+      ['[{"content":"a"},\n{"content":"b\u0000c"},\n{"content":"d"}]', { format: 'json' }],
+    ];
+    for (const [text, opts] of cases) {
+      const { items, summary } = await run(text, opts);
+      expect(items.map((i) => i.item.content)).toEqual(['a', 'd']);
+      expect(summary.validationErrors).toEqual([
+        { row: opts.format === 'csv' ? 3 : 2, line: opts.format === 'csv' ? 3 : 2, code: 'parse', error: NUL },
+      ]);
+    }
+    expect((await failure('content\na\u0000b\n', { fileName: 'a.csv' })).code).toBe('unsupported_format');
+    const late = await run(`content\n${'a\n'.repeat(5000)}b\u0000c\n`, { fileName: 'a.csv' });
+    expect(late.summary.validationErrors).toEqual([{ row: 5002, line: 5002, code: 'parse', error: NUL }]);
+    // A known binary signature is not refused when the client says what the file is.
+    const zip = await failure(Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from('\ncontent\n')]), {
+      format: 'csv',
+    });
+    expect(zip.code).toBe('file_parsing_failed');
+  });
+
+  it('says what a valid JSON document that holds no rows is', async () => {
+    const tail = 'not an array of objects or an object with an "items" array';
+    for (const [text, kind] of [
+      ['42', 'a number'],
+      [' "just a string" ', 'a string'],
+      ['true', 'true or false'],
+      ['null', 'null'],
+      ['{"content":"a","n":[1,{"b":2}]}', 'an object without an "items" array'],
+      ['{"items":5}', 'an object without an "items" array'],
+      ['{}', 'an object without an "items" array'],
+    ]) {
+      const e = await failure(text, { fileName: 'a.json' });
+      expect([text, e.code, e.message]).toEqual([
+        text,
+        'file_parsing_failed',
+        `The file is valid JSON, but ${kind}, ${tail}`,
+      ]);
+    }
+    for (const text of ['{"content": tru}', '42 43', '"open', 'hello', '{"a":1,}']) {
+      const e = await failure(text, { fileName: 'a.json' });
+      expect([text, e.code, e.message]).toEqual([
+        text,
+        'file_parsing_failed',
+        expect.stringMatching(/^The file is not valid JSON/),
+      ]);
+    }
+    expect((await run('{"it\\u0065ms":[{"content":"a"}]}', { fileName: 'a.json' })).items).toHaveLength(1);
+  });
+
+  it('reports the line ending of a header line longer than the 64 KiB sniff window', async () => {
+    const header = `content,${'x'.repeat(70 * 1024)}`;
+    for (const [eol, lineEnding, first = header] of [
+      ['\r\n', 'crlf'],
+      ['\n', 'lf'],
+      ['\r', 'cr'],
+      // a header whose quote never closes (csv-parse reads it as a literal quote)
+      ['\n', 'lf', 'content,5" tall'],
+    ]) {
+      // 4096-byte reads, and reads that end just after the first CR (CRLF or CR is told by the next byte)
+      for (const chunk of [4096, header.length + 1]) {
+        const { summary } = await run(`${first}${eol}a,1${eol},2${eol}`, {}, chunk);
+        expect(summary.parsing.lineEnding).toBe(lineEnding);
+        expect(summary.validationErrors).toEqual([
+          { row: 3, line: 3, field: 'content', code: 'required', error: 'Content is empty, row skipped' },
+        ]);
+      }
+    }
   });
 });

@@ -6,7 +6,6 @@ import {
   binaryKind,
   bomOf,
   detectDelimiter,
-  detectLineEnding,
   formatFromContent,
   formatFromContentType,
   formatFromName,
@@ -60,24 +59,24 @@ async function ingestOnce(
   forcedEncoding: EncodingName | undefined,
 ): Promise<IngestSummary> {
   const compressed = isGzip(await readHead(open(), 2), options.fileName);
-  let decompressedBytes = 0;
   const raw = open();
-  const bytes = Peekable.of(
-    counted(compressed ? gunzip(raw) : raw, options.maxBytes, compressed, (n) => (decompressedBytes = n)),
-  );
+  const bytes = Peekable.of(counted(compressed ? gunzip(raw) : raw, options.maxBytes, compressed));
   try {
     const rawHead = await bytes.peek(4);
     if (rawHead.length === 0) throw new IngestError('file_parsing_failed', 'The file is empty');
     const bom = bomOf(rawHead);
     const encoding: EncodingName = forcedEncoding ?? bom?.encoding ?? 'utf-8';
     if (bom && bom.encoding === 'utf-8' && encoding === 'utf-8') bytes.skip(bom.length);
-    const magic = binaryKind((await bytes.peek(8)).subarray(0, 8));
+    // API.md: a file is refused as binary only from its first bytes, and only without a `format`
+    // field; with one, a record holding a NUL byte is a row error (the readers see to it).
+    const sniffBinary = !options.format;
+    const magic = sniffBinary ? binaryKind((await bytes.peek(8)).subarray(0, 8)) : undefined;
     if (magic && magic !== 'binary data') throw unsupported(`The file is ${magic}`);
 
     const text = Peekable.of(toUtf8(bytes, encoding));
     const head = await text.peek(SNIFF_BYTES);
     if (head.length === 0) throw new IngestError('file_parsing_failed', 'The file is empty');
-    const binary = binaryKind(head);
+    const binary = sniffBinary ? binaryKind(head) : undefined;
     if (binary) throw unsupported(`The file is ${binary}`);
 
     const format = chooseFormat(options, head);
@@ -86,17 +85,17 @@ async function ingestOnce(
     let records: AsyncGenerator<SourceRecord[]>;
     const errorColumns: string[] = [];
     if (format === 'csv') {
-      const lineEnding = detectLineEnding(head);
-      Object.assign(parsing, { delimiter: detectDelimiter(head), lineEnding });
+      // lineEnding is filled in by the reader at the first line end, which may lie past the sniffed head.
+      Object.assign(parsing, { delimiter: detectDelimiter(head), lineEnding: 'none' });
       records = readCsv(text, {
         delimiter: parsing.delimiter!,
-        lineBreak: lineEnding === 'cr' ? 0x0d : 0x0a,
         maxRecordBytes,
         schema: options.schema,
         onHeader: (header) => {
           parsing.header = header;
           errorColumns.push(...header);
         },
+        onLineEnding: (lineEnding) => (parsing.lineEnding = lineEnding),
       });
     } else if (format === 'json') {
       records = readJson(text, maxRecordBytes);
@@ -104,7 +103,7 @@ async function ingestOnce(
       records = readNdjson(text, maxRecordBytes);
     }
     const result = await validateRecords(records, options.schema, format === 'csv', sink, errorColumns, noValidRows);
-    return { format, parsing, decompressedBytes, errorColumns, ...result };
+    return { format, parsing, errorColumns, ...result };
   } catch (e) {
     // A gzip file that is both malformed and over the limit once decompressed (a gzip bomb) is
     // answered as too large: read on, counting, to see which it is.

@@ -1,8 +1,9 @@
 import { IngestError } from './types';
 import { msg } from './messages';
 import { formatBytes } from '../common/format';
-import { BATCH_ROWS, jsonDetail } from './ndjson-reader';
-import type { SourceRecord } from './source-record';
+import { BoundedText } from './bounded-text';
+import { MAX_DEPTH, nulRecord, parsedRecord, tooDeep } from './json-checks';
+import { BATCH_ROWS, type SourceRecord, jsonDetail } from './source-record';
 
 const LF = 0x0a;
 const QUOTE = 0x22;
@@ -14,8 +15,10 @@ const RBRACKET = 0x5d;
 const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 
-const enum S {
+const enum ScanState {
   Top,
+  /** The document is not an array or an object: its text is gathered to say what it is. */
+  Scalar,
   ObjKey,
   ObjKeyString,
   ObjColon,
@@ -33,6 +36,25 @@ function isWs(c: number): boolean {
 }
 
 const SHAPE = 'JSON must be an array of objects, or an object with an "items" array';
+const NOT_ROWS = 'not an array of objects or an object with an "items" array';
+
+/** What a valid JSON document that holds no rows is, in the words of the answer. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'true or false';
+  return 'an object without an "items" array';
+}
+
+/** Whether `c` can start a JSON value other than an array or an object. */
+function startsValue(c: number): boolean {
+  return c === QUOTE || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e;
+}
+
+function notRows(kind: string): IngestError {
+  return new IngestError('file_parsing_failed', `The file is valid JSON, but ${kind}, ${NOT_ROWS}`);
+}
 
 /**
  * A JSON array (or `{ "items": [...] }`) read element by element: a byte scanner finds each
@@ -41,24 +63,32 @@ const SHAPE = 'JSON must be an array of objects, or an object with an "items" ar
  * UTF-8 multi-byte sequences never contain ASCII bytes, so scanning bytes is safe.
  */
 export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: number): AsyncGenerator<SourceRecord[]> {
-  let state = S.Top as S;
+  let state = ScanState.Top as ScanState;
   let line = 1;
   let row = 0;
   let foundItems = false;
   let inString = false;
   let escaped = false;
   let depth = 0;
-  let parts: Buffer[] = [];
-  let partBytes = 0;
-  let oversized = false;
+  /** The deepest nesting of the element being read; past MAX_DEPTH it is skipped unparsed. */
+  let elementDepth = 0;
   let elementLine = 1;
   let key: Buffer[] = [];
   let currentKey = '';
   let wrapped = false;
   let batch: SourceRecord[] = [];
+  // A wrapper object without "items" is only called valid JSON if every value it holds parsed.
+  let wrapperInvalid: string | undefined;
+  let wrapperUnchecked = false;
+  let afterComma = false;
+
+  // The value being read: an element, a value of the wrapper object, or a top-level scalar.
+  const gathered = new BoundedText(maxRecordBytes);
+  const collect = (chunk: Buffer, from: number, to: number) => gathered.add(chunk, from, to);
+  const take = () => gathered.take();
 
   const fail = (message: string): never => {
-    const at = row > 0 || state === S.ArrElementOrEnd || state === S.ArrElement ? row : undefined;
+    const at = row > 0 || state === ScanState.ArrElementOrEnd || state === ScanState.ArrElement ? row : undefined;
     throw new IngestError(
       'file_parsing_failed',
       at
@@ -68,19 +98,56 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
     );
   };
 
-  function element(): SourceRecord {
-    if (!oversized) {
-      // An element that arrived whole within one read is measured here; a longer one was cut off as it came.
-      let bytes = 0;
-      for (const part of parts) bytes += part.length;
-      if (bytes > maxRecordBytes) {
-        oversized = true;
-        parts = [];
-        partBytes = 0;
-      }
+  /** A property name of the wrapper object, its escapes decoded. */
+  const propertyName = (raw: string): string => {
+    try {
+      return JSON.parse(`"${raw}"`) as string;
+    } catch (e) {
+      wrapperInvalid ??= jsonDetail(e);
+      return raw;
     }
-    if (oversized) {
-      oversized = false;
+  };
+
+  /** The wrapper object closed without an "items" array. */
+  const noItems = (): never => {
+    if (wrapperInvalid !== undefined) fail(wrapperInvalid);
+    if (wrapperUnchecked) {
+      throw new IngestError('file_parsing_failed', `The file is an object without an "items" array, ${NOT_ROWS}`);
+    }
+    throw notRows(kindOf({}));
+  };
+
+  /** A value of the wrapper object ended (not "items"): checked while no "items" array was found. */
+  const skippedValue = (): void => {
+    const text = take();
+    if (foundItems || wrapperInvalid !== undefined) return;
+    if (text === undefined) {
+      wrapperUnchecked = true;
+      return;
+    }
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      wrapperInvalid = jsonDetail(e);
+    }
+  };
+
+  /** The document was one value that is neither an array nor an object. */
+  const scalar = (): never => {
+    const text = take();
+    if (text === undefined) fail(SHAPE);
+    let value: unknown;
+    try {
+      value = JSON.parse(text!);
+    } catch (e) {
+      fail(jsonDetail(e));
+    }
+    throw notRows(kindOf(value));
+  };
+
+  function element(): SourceRecord {
+    const text = take();
+    if (text === undefined) {
       return {
         row,
         line: elementLine,
@@ -88,9 +155,8 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
         raw: null,
       };
     }
-    const text = parts.length === 1 ? parts[0].toString('utf8') : Buffer.concat(parts).toString('utf8');
-    parts = [];
-    partBytes = 0;
+    if (elementDepth > MAX_DEPTH) return { row, line: elementLine, error: tooDeep(), raw: null };
+    if (text.includes('\u0000')) return nulRecord(row, elementLine, text);
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -101,107 +167,125 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
         [{ row, line: elementLine, code: 'parse', error: `Row is not valid JSON (${jsonDetail(e)})` }],
       );
     }
-    return { row, line: elementLine, value, raw: value };
+    return parsedRecord(row, elementLine, value, text);
   }
 
   for await (const chunk of src) {
     let elementStart = -1;
     let keyStart = -1;
-    if (state === S.ArrElement || state === S.ObjSkipValue) elementStart = 0;
-    if (state === S.ObjKeyString) keyStart = 0;
+    if (state === ScanState.Scalar) {
+      collect(chunk, 0, chunk.length);
+      if (gathered.oversized) fail(SHAPE);
+      continue;
+    }
+    if (state === ScanState.ArrElement || state === ScanState.ObjSkipValue) elementStart = 0;
+    if (state === ScanState.ObjKeyString) keyStart = 0;
     for (let i = 0; i < chunk.length; i++) {
       let c = chunk[i];
       if (c === LF) line++;
       switch (state) {
-        case S.Top:
+        case ScanState.Top:
           if (isWs(c)) break;
-          if (c === LBRACKET) state = S.ArrElementOrEnd;
+          if (c === LBRACKET) state = ScanState.ArrElementOrEnd;
           else if (c === LBRACE) {
             wrapped = true;
-            state = S.ObjKey;
+            state = ScanState.ObjKey;
+          } else if (startsValue(c)) {
+            // The rest of the file is that one value: gathered (below) to say what it is.
+            state = ScanState.Scalar;
+            elementStart = i;
+            i = chunk.length;
           } else fail(SHAPE);
           break;
-        case S.ObjKey:
+        case ScanState.Scalar:
+          break;
+        case ScanState.ObjKey:
           if (isWs(c)) break;
           if (c === QUOTE) {
-            state = S.ObjKeyString;
+            state = ScanState.ObjKeyString;
             keyStart = i + 1;
             key = [];
           } else if (c === RBRACE) {
-            if (!foundItems) fail(SHAPE);
-            state = S.Done;
+            // Tolerated after an "items" array, as it always was; it is not valid JSON though.
+            if (afterComma) wrapperInvalid ??= `a trailing comma before '}'`;
+            if (!foundItems) noItems();
+            state = ScanState.Done;
           } else fail(`expected a property name at line ${line}`);
           break;
-        case S.ObjKeyString:
+        case ScanState.ObjKeyString:
           if (escaped) escaped = false;
           else if (c === BACKSLASH) escaped = true;
           else if (c === QUOTE) {
             key.push(chunk.subarray(keyStart, i));
-            currentKey = Buffer.concat(key).toString('utf8');
+            currentKey = propertyName(Buffer.concat(key).toString('utf8'));
             key = [];
-            state = S.ObjColon;
+            state = ScanState.ObjColon;
           }
           break;
-        case S.ObjColon:
+        case ScanState.ObjColon:
           if (isWs(c)) break;
           if (c !== COLON) fail(`expected ':' at line ${line}`);
-          state = S.ObjValue;
+          state = ScanState.ObjValue;
           break;
-        case S.ObjValue:
+        case ScanState.ObjValue:
           if (isWs(c)) break;
-          if (currentKey === 'items' && !foundItems) {
-            if (c !== LBRACKET) fail(SHAPE);
+          if (currentKey === 'items' && !foundItems && c === LBRACKET) {
             foundItems = true;
-            state = S.ArrElementOrEnd;
+            state = ScanState.ArrElementOrEnd;
           } else {
-            state = S.ObjSkipValue;
+            // Any other value (an "items" that is not an array too) is skipped, checked only while
+            // it may decide what the answer says of a file without an "items" array.
+            state = ScanState.ObjSkipValue;
             depth = 0;
+            elementStart = i;
             i--; // rescan this byte as the value's first
           }
           break;
-        case S.ObjSkipValue:
+        case ScanState.ObjSkipValue:
           if (inString) {
             if (escaped) escaped = false;
             else if (c === BACKSLASH) escaped = true;
             else if (c === QUOTE) inString = false;
           } else if (c === QUOTE) inString = true;
           else if (c === LBRACE || c === LBRACKET) depth++;
-          else if (c === RBRACE || c === RBRACKET) {
+          else if (c === RBRACE || c === RBRACKET || (c === COMMA && depth === 0)) {
             if (depth === 0) {
-              state = S.ObjAfterValue;
+              if (!foundItems) collect(chunk, elementStart, i);
+              skippedValue();
+              state = ScanState.ObjAfterValue;
               i--;
             } else depth--;
-          } else if (c === COMMA && depth === 0) {
-            state = S.ObjAfterValue;
-            i--;
           }
           break;
-        case S.ObjAfterValue:
+        case ScanState.ObjAfterValue:
           if (isWs(c)) break;
-          if (c === COMMA) state = S.ObjKey;
-          else if (c === RBRACE) {
-            if (!foundItems) fail(SHAPE);
-            state = S.Done;
+          if (c === COMMA) {
+            state = ScanState.ObjKey;
+            afterComma = true;
+          } else if (c === RBRACE) {
+            if (!foundItems) noItems();
+            state = ScanState.Done;
           } else fail(`expected ',' or '}' at line ${line}`);
           break;
-        case S.ArrElementOrEnd:
+        case ScanState.ArrElementOrEnd:
           if (isWs(c)) break;
           if (c === RBRACKET) {
             if (row > 0) fail(`a trailing comma before ']'`);
-            state = wrapped ? S.ObjAfterValue : S.Done;
+            state = wrapped ? ScanState.ObjAfterValue : ScanState.Done;
             break;
           }
           if (c === COMMA) fail(`a missing value before ','`);
           row++;
           elementLine = line;
-          state = S.ArrElement;
+          state = ScanState.ArrElement;
           elementStart = i;
           depth = 0;
+          elementDepth = 0;
           inString = false;
           escaped = false;
           i--; // the element's first byte is scanned as part of it
           break;
-        case S.ArrElement:
+        case ScanState.ArrElement:
           if (inString) {
             // Most of a file is string bodies: run through them in a tight loop, byte by byte as
             // above (line breaks counted), until the closing quote or the end of the chunk.
@@ -219,44 +303,40 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
             break;
           }
           if (c === QUOTE) inString = true;
-          else if (c === LBRACE || c === LBRACKET) depth++;
-          else if ((c === RBRACE || c === RBRACKET) && depth > 0) depth--;
+          else if (c === LBRACE || c === LBRACKET) {
+            if (++depth > elementDepth) elementDepth = depth;
+          } else if ((c === RBRACE || c === RBRACKET) && depth > 0) depth--;
           else if (depth === 0 && (c === COMMA || c === RBRACKET)) {
-            if (!oversized) parts.push(chunk.subarray(elementStart, i));
+            collect(chunk, elementStart, i);
             batch.push(element());
             if (batch.length >= BATCH_ROWS) {
               yield batch;
               batch = [];
             }
-            state = c === COMMA ? S.ArrElementOrEnd : wrapped ? S.ObjAfterValue : S.Done;
-            if (c === COMMA) {
-              // the next element must exist: `[1,]` is an error
-              state = S.ArrAfterElement;
-            }
+            // After a comma the next element must exist: `[1,]` is an error.
+            state = c === COMMA ? ScanState.ArrAfterElement : wrapped ? ScanState.ObjAfterValue : ScanState.Done;
           }
           break;
-        case S.ArrAfterElement:
+        case ScanState.ArrAfterElement:
           if (isWs(c)) break;
           if (c === RBRACKET) fail(`a trailing comma before ']'`);
-          state = S.ArrElementOrEnd;
+          state = ScanState.ArrElementOrEnd;
           i--;
           break;
-        case S.Done:
+        case ScanState.Done:
           if (!isWs(c)) fail(`unexpected data after the end of the JSON document at line ${line}`);
           break;
       }
     }
-    if (state === S.ArrElement && elementStart >= 0 && !oversized) {
-      partBytes += chunk.length - elementStart;
-      if (partBytes > maxRecordBytes) {
-        oversized = true;
-        parts = [];
-        partBytes = 0;
-      } else parts.push(chunk.subarray(elementStart));
+    if (elementStart >= 0) {
+      if (state === ScanState.ArrElement || state === ScanState.Scalar) collect(chunk, elementStart, chunk.length);
+      else if (state === ScanState.ObjSkipValue && !foundItems) collect(chunk, elementStart, chunk.length);
+      if (state === ScanState.Scalar && gathered.oversized) fail(SHAPE);
     }
-    if (state === S.ObjKeyString && keyStart >= 0) key.push(chunk.subarray(keyStart));
+    if (state === ScanState.ObjKeyString && keyStart >= 0) key.push(chunk.subarray(keyStart));
   }
-  if (state === S.Top) fail('the file has no JSON value');
-  if (state !== S.Done) fail('the JSON ends unexpectedly');
+  if (state === ScanState.Top) fail('the file has no JSON value');
+  if (state === ScanState.Scalar) scalar();
+  if (state !== ScanState.Done) fail('the JSON ends unexpectedly');
   if (batch.length) yield batch;
 }

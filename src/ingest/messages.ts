@@ -10,19 +10,20 @@ export function fieldLabel(field: string, title?: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
-const TYPE_NOUNS: Record<string, string> = {
-  string: 'text',
-  integer: 'a whole number',
-  number: 'a number',
-  boolean: 'true or false',
-  object: 'an object',
-  array: 'a list',
-  null: 'null',
-};
+// A Map, not an object literal: a schema's `"type": "constructor"` must not find Object.prototype's.
+const TYPE_NOUNS = new Map<string, string>([
+  ['string', 'text'],
+  ['integer', 'a whole number'],
+  ['number', 'a number'],
+  ['boolean', 'true or false'],
+  ['object', 'an object'],
+  ['array', 'a list'],
+  ['null', 'null'],
+]);
 
 export function typeNoun(type: unknown): string {
-  const types = Array.isArray(type) ? type : [type];
-  return types.map((t) => TYPE_NOUNS[String(t)] ?? String(t)).join(' or ');
+  const types: unknown[] = Array.isArray(type) ? type : [type];
+  return types.map((t) => TYPE_NOUNS.get(String(t)) ?? String(t)).join(' or ');
 }
 
 export const msg = {
@@ -37,11 +38,16 @@ export const msg = {
   exclusiveMaximum: (label: string, n: number) => `${label} must be less than ${n}${SKIPPED}`,
   enum: (label: string, values: unknown[]) => `${label} must be one of: ${values.map(String).join(', ')}${SKIPPED}`,
   pattern: (label: string) => `${label} does not match the expected pattern${SKIPPED}`,
+  patternTooLong: (label: string, n: number) =>
+    `${label} is too long to be checked against its pattern (over ${n} chars)${SKIPPED}`,
+  inexactNumber: (shown: string, field: string) => `Value ${shown} of ${field} cannot be kept exactly${SKIPPED}`,
   notAllowed: (label: string) => `${label} is not an allowed field${SKIPPED}`,
   invalid: (label: string, detail: string) => `${label} is invalid (${detail})${SKIPPED}`,
   rowNotObject: () => `Row is not an object${SKIPPED}`,
   rowNotJson: (detail: string) => `Row is not valid JSON (${detail})${SKIPPED}`,
   rowTooLarge: (limit: string) => `Row exceeds maximum size (${limit})${SKIPPED}`,
+  rowTooDeep: (levels: number) => `Row is nested deeper than ${levels} levels${SKIPPED}`,
+  rowHasNul: () => `Row contains a NUL byte${SKIPPED}`,
   rowTooManyCells: (cells: number, header: number) => `Row has ${cells} cells but the header has ${header}${SKIPPED}`,
   missingColumn: (column: string) => `Missing required column: ${column}`,
   duplicateColumn: (column: string) => `Duplicate column: ${column}`,

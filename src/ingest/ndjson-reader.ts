@@ -1,12 +1,10 @@
 import { msg } from './messages';
 import { formatBytes } from '../common/format';
-import type { SourceRecord } from './source-record';
+import { nulRecord, parsedRecord } from './json-checks';
+import { BATCH_ROWS, type SourceRecord, jsonDetail } from './source-record';
 
 const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
-
-/** Rows are handed to ingest in batches of about this many (see validateAll). */
-export const BATCH_ROWS = 512;
 
 /** NDJSON / JSON Lines: one value per line, row = line number (1-based), blank lines ignored. */
 export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: number): AsyncGenerator<SourceRecord[]> {
@@ -43,12 +41,18 @@ export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: nu
     } else text = chunk.toString('utf8', start, end);
     text = text.trim();
     if (text === '') return;
+    if (text.includes('\u0000')) {
+      batch.push(nulRecord(line, line, text));
+      return;
+    }
+    let value: unknown;
     try {
-      const value: unknown = JSON.parse(text);
-      batch.push({ row: line, line, value, raw: value });
+      value = JSON.parse(text);
     } catch (e) {
       batch.push({ row: line, line, error: { code: 'parse', error: msg.rowNotJson(jsonDetail(e)) }, raw: text });
+      return;
     }
+    batch.push(parsedRecord(line, line, value, text));
   }
 
   for await (const chunk of src) {
@@ -75,8 +79,4 @@ export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: nu
   }
   if (parts.length || oversized) finish(EMPTY, 0, 0);
   if (batch.length) yield batch;
-}
-
-export function jsonDetail(e: unknown): string {
-  return (e as Error).message.replace(/^JSON\.parse: /, '').slice(0, 200);
 }

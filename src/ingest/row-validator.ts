@@ -1,12 +1,11 @@
 import type { ErrorObject } from 'ajv';
+import { cellJsonProblem } from './json-checks';
 import { fieldLabel, msg } from './messages';
-import type { ItemSchema, PropertyInfo } from './schema-registry';
+import { keptExactly, numberSyntax, shownNumber } from './numbers';
+import { type ItemSchema, PATTERN_INPUT_LIMIT, type PropertyInfo } from './schema-registry';
 
 export type RowVerdict =
   { ok: true; item: Record<string, unknown> } | { ok: false; field?: string; code: string; error: string };
-
-const INTEGER = /^[+-]?\d+$/;
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
  * Validates one row against a compiled schema and turns ajv's first error into the sentence
@@ -26,27 +25,36 @@ export class RowValidator {
   }
 
   validate(value: Record<string, unknown>, coerce: boolean): RowVerdict {
-    if (coerce) this.coerce(value);
+    if (coerce) {
+      const refused = this.coerce(value);
+      if (refused) return refused;
+    }
     // A required text that is blank after trimming counts as empty (API.md, default schema).
     for (const field of this.requiredStrings) {
-      const v = value[field];
+      const v = own(value, field);
       if (v === undefined || (typeof v === 'string' && v.trim() === '')) {
         return { ok: false, field, code: 'required', error: msg.empty(this.label(field)) };
       }
     }
     if (this.schema.validate(value)) return { ok: true, item: value };
     const err = this.schema.validate.errors?.[0];
-    return err ? this.describe(err) : { ok: false, code: 'invalid', error: msg.invalid('Row', 'unknown error') };
+    return err ? this.describe(err, value) : { ok: false, code: 'invalid', error: msg.invalid('Row', 'unknown error') };
   }
 
-  private coerce(value: Record<string, unknown>): void {
+  /** Converts the cells in place; a number that cannot be kept exactly refuses the row (API.md "Formats"). */
+  private coerce(value: Record<string, unknown>): RowVerdict | undefined {
     for (const prop of this.coercible) {
-      const v = value[prop.name];
+      const v = own(value, prop.name);
       if (typeof v !== 'string' || prop.types.includes('string')) continue;
       const s = v.trim();
-      if (prop.types.includes('integer') && INTEGER.test(s)) value[prop.name] = Number(s);
-      else if (prop.types.includes('number') && NUMBER.test(s)) value[prop.name] = Number(s);
-      else if (prop.types.includes('boolean')) {
+      const numeric = prop.types.includes('integer') || prop.types.includes('number') ? numberSyntax(s) : undefined;
+      if (numeric === 'integer' || (numeric === 'decimal' && prop.types.includes('number'))) {
+        const n = Number(s);
+        if (!keptExactly(s, n)) {
+          return { ok: false, field: prop.name, code: 'type', error: msg.inexactNumber(shownNumber(s), prop.name) };
+        }
+        value[prop.name] = n;
+      } else if (prop.types.includes('boolean')) {
         const lower = s.toLowerCase();
         if (lower === 'true') value[prop.name] = true;
         else if (lower === 'false') value[prop.name] = false;
@@ -55,20 +63,26 @@ export class RowValidator {
         (prop.types.includes('array') && s.startsWith('['))
       ) {
         // A CSV cell can only carry an object or a list as JSON text (`{"team":"ops"}`).
+        let parsed: unknown;
         try {
-          value[prop.name] = JSON.parse(s) as unknown;
+          parsed = JSON.parse(s);
         } catch {
-          // left as text: the schema's type rule reports it
+          continue; // left as text: the schema's type rule reports it
         }
+        // Held to the rules of a JSON row: not too deep to store, numbers kept exactly.
+        const problem = cellJsonProblem(parsed, s, prop.name);
+        if (problem) return { ok: false, ...problem };
+        value[prop.name] = parsed;
       }
     }
+    return undefined;
   }
 
   private label(field: string): string {
     return fieldLabel(field, this.schema.properties.get(field)?.title);
   }
 
-  private describe(err: ErrorObject): RowVerdict {
+  private describe(err: ErrorObject, value: Record<string, unknown>): RowVerdict {
     const path = err.instancePath
       .split('/')
       .slice(1)
@@ -113,9 +127,14 @@ export class RowValidator {
       case 'enum':
         error = msg.enum(label, (p.allowedValues as unknown[]) ?? []);
         break;
-      case 'pattern':
-        error = msg.pattern(label);
+      case 'pattern': {
+        const checked = valueAt(value, path);
+        error =
+          typeof checked === 'string' && checked.length > PATTERN_INPUT_LIMIT
+            ? msg.patternTooLong(label, PATTERN_INPUT_LIMIT)
+            : msg.pattern(label);
         break;
+      }
       case 'additionalProperties':
         error = msg.notAllowed(label);
         break;
@@ -126,4 +145,19 @@ export class RowValidator {
     const finalCode = code === 'minLength' && n <= 1 ? 'required' : code;
     return { ok: false, field, code: finalCode, error };
   }
+}
+
+/** A row's own property: a schema's `constructor` or `toString` must not read Object.prototype's. */
+function own(value: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(value, key) ? value[key] : undefined;
+}
+
+/** The value at an error's path in the row (property names and list indexes). */
+function valueAt(value: unknown, path: string[]): unknown {
+  let at = value;
+  for (const p of path) {
+    if (at === null || typeof at !== 'object' || !Object.hasOwn(at, p)) return undefined;
+    at = (at as Record<string, unknown>)[p];
+  }
+  return at;
 }

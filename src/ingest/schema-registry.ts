@@ -1,4 +1,4 @@
-import Ajv, { type ValidateFunction } from 'ajv';
+import Ajv, { type Options, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
@@ -24,6 +24,29 @@ export interface ItemSchema {
 
 export const SCHEMA_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/**
+ * The longest string a schema's `pattern` (or `patternProperties`) is run on; a longer one does not
+ * match. Patterns come from SCHEMAS_DIR and run on uploaded cells with JavaScript's backtracking
+ * engine, where a pattern like `^(\d+)*$` or `\s*x$` can take polynomial or exponential time: the
+ * bound keeps a polynomial pattern from freezing the row loop on a megabyte cell. It cannot tame an
+ * exponential one, which needs a linear-time engine (RE2) plugged in here.
+ */
+export const PATTERN_INPUT_LIMIT = 1000;
+
+type RegExpEngine = NonNullable<NonNullable<Options['code']>['regExp']>;
+
+const boundedRegExp: RegExpEngine = Object.assign(
+  (pattern: string, flags: string) => {
+    const re = new RegExp(pattern, flags);
+    return {
+      test: (s: string) => s.length <= PATTERN_INPUT_LIMIT && re.test(s),
+      // ajv keys its compiled patterns by this text
+      toString: () => `bounded:${String(re)}`,
+    };
+  },
+  { code: 'boundedRegExp' },
+);
+
 export class SchemaLoadError extends Error {}
 
 /**
@@ -36,7 +59,13 @@ export class SchemaRegistry {
   private readonly ajv: Ajv;
 
   constructor() {
-    this.ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
+    this.ajv = new Ajv({
+      allErrors: false,
+      strict: false,
+      coerceTypes: false,
+      useDefaults: false,
+      code: { regExp: boundedRegExp },
+    });
     addFormats(this.ajv);
   }
 

@@ -23,7 +23,6 @@ export interface IngestSummary {
   parsing: ParsingInfo;
   /** Columns of the rejected-rows CSV: the CSV header as uploaded, or the keys seen in rejected JSON rows. */
   errorColumns: string[];
-  decompressedBytes: number;
 }
 
 /** Where ingest hands its output. Returning a promise means "wait before sending more" (backpressure). */
@@ -34,7 +33,20 @@ export interface IngestSink {
   reset(): Promise<void>;
 }
 
-export type IngestErrorCode = 'file_parsing_failed' | 'unsupported_format' | 'payload_too_large' | 'validation_error';
+export type IngestErrorCode = 'file_parsing_failed' | 'unsupported_format' | 'payload_too_large';
+
+/**
+ * What the uploads layer adds to the answer besides the message: the counts of a file with no valid
+ * row (file_parsing_failed), and for payload_too_large whether the decompressed size crossed the limit
+ * and the plan's limit (set by the uploads layer, which knows the plan).
+ */
+export type IngestErrorExtra = {
+  maxBytes?: number;
+  decompressed?: boolean;
+  validationErrorCount?: number;
+  validationErrorsTruncated?: boolean;
+  errorSummary?: ErrorSummaryEntry[];
+};
 
 /** A failure of the whole file. The uploads layer maps `code` to the HTTP status of API.md. */
 export class IngestError extends Error {
@@ -42,7 +54,7 @@ export class IngestError extends Error {
     readonly code: IngestErrorCode,
     message: string,
     readonly validationErrors: RowError[] = [],
-    readonly extra: Record<string, unknown> = {},
+    readonly extra: IngestErrorExtra = {},
   ) {
     super(message);
     this.name = 'IngestError';
@@ -50,11 +62,7 @@ export class IngestError extends Error {
 
   /** The row errors of a `file_parsing_failed`, as its 400 body lists them. */
   get rows(): RowErrorsBody {
-    const extra = this.extra as {
-      validationErrorCount?: number;
-      validationErrorsTruncated?: boolean;
-      errorSummary?: ErrorSummaryEntry[];
-    };
+    const extra = this.extra;
     return {
       validationErrors: this.validationErrors,
       validationErrorCount: extra.validationErrorCount ?? this.validationErrors.length,

@@ -1,6 +1,6 @@
-import { BATCH_ROWS } from './ndjson-reader';
+import { jsonRowProblem } from './json-checks';
 import type { ItemSchema } from './schema-registry';
-import type { SourceRecord } from './source-record';
+import { BATCH_ROWS, type SourceRecord } from './source-record';
 import { type ValidationCounts, validateRecords } from './validate-records';
 
 export interface ValidatedItems extends ValidationCounts {
@@ -12,9 +12,12 @@ export interface ValidatedItems extends ValidationCounts {
 async function* asRecords(items: unknown[]): AsyncGenerator<SourceRecord[]> {
   for (let start = 0; start < items.length; start += BATCH_ROWS) {
     if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    yield items
-      .slice(start, start + BATCH_ROWS)
-      .map((value, i) => ({ row: start + i + 1, value, raw: value }) satisfies SourceRecord);
+    yield items.slice(start, start + BATCH_ROWS).map((value, i): SourceRecord => {
+      const row = start + i + 1;
+      // Too deep to serialize, or a number already changed by express's JSON.parse (see jsonRowProblem).
+      const problem = jsonRowProblem(value);
+      return problem ? { row, error: problem, raw: null } : { row, value, raw: value };
+    });
   }
 }
 

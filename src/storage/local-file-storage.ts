@@ -26,7 +26,7 @@ class LocalWriter extends BufferedWriter {
 
   async reset(): Promise<void> {
     this.discardBuffered();
-    this.stream.destroy();
+    await this.close();
     this.stream = this.openStream();
     await once(this.stream, 'open');
   }
@@ -47,8 +47,20 @@ class LocalWriter extends BufferedWriter {
     await rename(this.partial, this.final);
   }
 
-  async abort(): Promise<void> {
+  /**
+   * Destroys the stream and waits until it has closed, which is only once its open is done: a file
+   * refused at its first bytes is aborted while the stream may still be opening, and that open would
+   * otherwise create the partial file after the rm (or truncate it after a reset).
+   */
+  private async close(): Promise<void> {
+    if (this.stream.closed) return;
+    const closed = new Promise<void>((resolve) => this.stream.once('close', () => resolve()));
     this.stream.destroy();
+    await closed;
+  }
+
+  async abort(): Promise<void> {
+    await this.close();
     await rm(this.partial, { force: true });
     await rm(this.final, { force: true });
   }

@@ -1,7 +1,7 @@
 import type { IngestSummary } from '../ingest/types';
 
 /** What Redis keeps about an upload: API.md's upload body plus what the service needs internally. */
-export type UploadRecord = Omit<IngestSummary, 'decompressedBytes'> & {
+export type UploadRecord = IngestSummary & {
   fileId: string;
   orgId: string;
   originalFileName: string;

@@ -32,7 +32,9 @@ export function rawCells(raw: unknown, columns: string[], fromCsv: boolean): unk
   if (fromCsv && Array.isArray(raw)) return columns.map((_, i) => (raw as unknown[])[i] ?? '');
   if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
     const obj = raw as Record<string, unknown>;
-    return columns.map((c) => obj[c]);
+    // Own properties only: a row without a `__proto__` (or `constructor`) key has an empty cell there,
+    // not Object.prototype's member.
+    return columns.map((c) => (Object.hasOwn(obj, c) ? obj[c] : undefined));
   }
   // A row that was not an object (or not JSON at all): its value goes, as JSON, in the first column.
   return columns.map((_, i) => (i === 0 ? (typeof raw === 'string' ? raw : JSON.stringify(raw)) : ''));
