@@ -87,7 +87,16 @@ describe('the OpenAPI document', () => {
     expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(Object.keys(doc.components.schemas)).toEqual(
-      expect.arrayContaining(['Upload', 'UploadView', 'Batch', 'BatchPage', 'RowError', 'ErrorEnvelope']),
+      expect.arrayContaining([
+        'Upload',
+        'UploadView',
+        'SeveralUploads',
+        'Batch',
+        'BatchPage',
+        'FilesSource',
+        'RowError',
+        'ErrorEnvelope',
+      ]),
     );
     expect(doc.components.schemas.ErrorEnvelope.required).toEqual(['error', 'requestId']);
     expect(Object.keys(doc.paths)).toEqual(
@@ -151,6 +160,17 @@ describe('the OpenAPI document', () => {
       $ref: '#/components/schemas/CreateBatchRequest',
     });
     expect(Object.keys(doc.paths['/v1/batch/upload'].post.requestBody.content)).toEqual(['multipart/form-data']);
+    // One file part: the single-file body; two or more: each file on its own.
+    expect(doc.paths['/v1/batch/upload'].post.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/UploadResult',
+    });
+    expect(doc.components.schemas.UploadResult.oneOf).toEqual([
+      { $ref: '#/components/schemas/Upload' },
+      { $ref: '#/components/schemas/SeveralUploads' },
+    ]);
+    expect(Object.keys(doc.components.schemas.UploadForm.properties)).toEqual(
+      expect.arrayContaining(['file', 'files', 'file[]', 'path']),
+    );
   });
 
   it('marks the routes without an API key public with security: []', () => {
@@ -179,13 +199,51 @@ describe('the OpenAPI document', () => {
   it("has examples that match their own schemas (the README's real answers)", () => {
     const withExamples = Object.entries(doc.components.schemas as Record<string, any>).filter(([, s]) => s.example);
     expect(withExamples.map(([name]) => name)).toEqual(
-      expect.arrayContaining(['Upload', 'UploadView', 'Batch', 'BatchCreated', 'DryRunVerdict', 'ErrorEnvelope']),
+      expect.arrayContaining([
+        'Upload',
+        'UploadView',
+        'UploadedFile',
+        'RefusedFile',
+        'SeveralUploads',
+        'Batch',
+        'FilesSource',
+        'BatchCreated',
+        'CreateBatchFromFiles',
+        'DryRunVerdict',
+        'ResultLine',
+        'ErrorEnvelope',
+      ]),
     );
     for (const [name, schema] of withExamples) {
       const validate = validator({ $ref: `#/components/schemas/${name}` });
       expect([name, validate(schema.example) ? 'valid' : ajv.errorsText(validate.errors)]).toEqual([name, 'valid']);
     }
   });
+
+  /** Reads a batch's results and checks every NDJSON line against the documented line schema. */
+  async function expectResultLines(key: string, batchId: string): Promise<Record<string, unknown>[]> {
+    const results = await api(t, key, 'GET', `/v1/batch/${batchId}/results`);
+    expect(results.status).toBe(200);
+    expect(results.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    const line = validator(
+      doc.paths['/v1/batch/{id}/results'].get.responses['200'].content['application/x-ndjson'].schema,
+    );
+    const lines = results.text.trim().split('\n');
+    for (const l of lines) expect([l, line(JSON.parse(l))]).toEqual([l, true]);
+    return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** A multipart upload of several file parts (the field name per part: file, files or file[]). */
+  async function uploadMany(key: string, parts: { name: string; body: string | Buffer; field?: string }[]) {
+    const form = new FormData();
+    for (const p of parts) form.append(p.field ?? 'file', new Blob([p.body]), p.name);
+    const res = await fetch(`${t.url}/v1/batch/upload`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}` },
+      body: form,
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  }
 
   it('describes what the service really answers, field by field', async () => {
     // The checker itself: an undescribed field and a missing one are both caught.
@@ -240,12 +298,11 @@ describe('the OpenAPI document', () => {
     expectDocumented('/v1/batches', 'get', await api(t, key, 'GET', '/v1/batches?limit=5'));
     expectDocumented('/v1/batch/{id}/cancel', 'post', await api(t, key, 'POST', `/v1/batch/${batchId}/cancel`));
 
-    const results = await api(t, key, 'GET', `/v1/batch/${batchId}/results`);
-    expect(results.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
-    const line = validator(
-      doc.paths['/v1/batch/{id}/results'].get.responses['200'].content['application/x-ndjson'].schema,
-    );
-    for (const l of results.text.trim().split('\n')) expect([l, line(JSON.parse(l))]).toEqual([l, true]);
+    const lines = await expectResultLines(key, batchId);
+    expect(lines.map((l) => [l.fileId, l.row])).toEqual([
+      [fileId, 2],
+      [fileId, 4],
+    ]);
 
     expectDocumented('/v1/batch/{id}', 'get', await api(t, key, 'GET', '/v1/batch/b_AAAAAAAAAAAAAAAAAAAAAA'));
     expectDocumented('/v1/batch/{id}', 'get', await api(t, undefined, 'GET', `/v1/batch/${batchId}`));
@@ -254,6 +311,133 @@ describe('the OpenAPI document', () => {
     expectDocumented('/v1/batch/upload', 'post', await upload(t, key, 'content\n\n', { name: 'empty.csv' }));
     expectDocumented('/health', 'get', await api(t, undefined, 'GET', '/health'));
     expectDocumented('/ready', 'get', await api(t, undefined, 'GET', '/ready'));
+  });
+
+  it('describes several files in one request, fileIds batches and duplicateOf as the service answers them', async () => {
+    // The checker tells the two bodies of the upload's 200 apart, and closes the several-file one too.
+    const result = validator({ $ref: '#/components/schemas/UploadResult' });
+    const several = doc.components.schemas.SeveralUploads.example;
+    expect(result(several)).toBe(true);
+    expect(result(doc.components.schemas.Upload.example)).toBe(true);
+    expect(result({ ...several, files: [{ ...several.files[0], undescribed: 1 }] })).toBe(false);
+    expect(result({ ...several, errors: [{ ...several.errors[0], path: undefined }] })).toBe(false);
+
+    const key = t.keys.pro;
+    const PDF = Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n', 'latin1');
+    const csv = `content,externalId\nOnly claim ${Date.now()},o-1\n`;
+
+    // Two file parts, one good and one refused: 200 with each file on its own.
+    const two = await uploadMany(key, [
+      { name: 'jan/claims.csv', body: 'content,externalId\nJanuary claim,j-1\n,j-2\n' },
+      { name: 'feb.pdf', body: PDF, field: 'files' },
+    ]);
+    expect(two.status).toBe(200);
+    expect(two.body).toMatchObject({
+      files: [{ index: 0, path: 'jan/claims.csv', originalFileName: 'claims.csv', itemCount: 1, duplicateOf: null }],
+      errors: [{ index: 1, originalFileName: 'feb.pdf', path: null, status: 415, validationErrors: [] }],
+      message: '2 files: 1 uploaded, 1 refused.',
+    });
+    expectDocumented('/v1/batch/upload', 'post', two);
+    const jan = two.body.files[0].fileId as string;
+    expectDocumented('/v1/batch/upload/{fileId}', 'get', await api(t, key, 'GET', `/v1/batch/upload/${jan}`));
+
+    // Every file refused: the first refusal's status and envelope, each refusal in details.files.
+    const none = await uploadMany(key, [
+      { name: 'x.pdf', body: PDF },
+      { name: 'bad/../y.csv', body: 'content\na\n', field: 'file[]' },
+    ]);
+    expect(none.status).toBe(415);
+    expect(none.body.error.details.files.map((f: any) => [f.status, f.error.details?.field])).toEqual([
+      [415, undefined],
+      [400, 'path'],
+    ]);
+    expectDocumented('/v1/batch/upload', 'post', none);
+    const badPath = await upload(t, key, csv, { fields: { path: '../up.csv' } });
+    expect(badPath.body.error.details).toEqual({ field: 'path', path: '../up.csv' });
+    expectDocumented('/v1/batch/upload', 'post', badPath);
+    const tooMany = await uploadMany(
+      key,
+      Array.from({ length: 21 }, (_, i) => ({ name: `f${i}.csv`, body: csv })), // pro: maxFilesPerRequest 20
+    );
+    expect(tooMany.body.error.details).toEqual({ limit: 'maxFilesPerRequest', max: 20 });
+    expectDocumented('/v1/batch/upload', 'post', tooMany);
+
+    // The same bytes twice: duplicateOf names the earlier upload (available, then consumed).
+    const first = await upload(t, key, csv, { name: 'only.csv', fields: { path: 'inbox/only.csv' } });
+    expect(first.body).toMatchObject({ path: 'inbox/only.csv', duplicateOf: null });
+    const second = await upload(t, key, csv, { name: 'only.csv' });
+    expect(second.body.duplicateOf).toEqual({
+      fileId: first.body.fileId,
+      status: 'available',
+      createdAt: expect.any(String),
+    });
+    expectDocumented('/v1/batch/upload', 'post', second);
+    const view = await api(t, key, 'GET', `/v1/batch/upload/${second.body.fileId as string}`);
+    expect(view.body.duplicateOf.fileId).toBe(first.body.fileId);
+    expectDocumented('/v1/batch/upload/{fileId}', 'get', view);
+
+    // A batch of fileIds: dry run, 202, the files source, results traced to their upload.
+    const fileIds = [jan, first.body.fileId as string];
+    const dry = await api(t, key, 'POST', '/v1/batch', { fileIds, dryRun: true });
+    expect(dry.body).toMatchObject({ verdict: 'accepted', itemCount: 2, fileIds });
+    expectDocumented('/v1/batch', 'post', dry);
+    const created = await api(t, key, 'POST', '/v1/batch', { fileIds, name: 'Two files' });
+    expect(created.status).toBe(202);
+    expect(created.body).toMatchObject({ itemCount: 2, fileIds });
+    expect(created.body.fileId).toBeUndefined();
+    expectDocumented('/v1/batch', 'post', created);
+    const done = await waitFor(
+      () => api(t, key, 'GET', `/v1/batch/${created.body.id as string}`),
+      (r) => r.body.status === 'completed',
+    );
+    expect(done.body.source).toEqual({
+      type: 'files',
+      files: [
+        { fileId: jan, originalFileName: 'claims.csv', path: 'jan/claims.csv', itemCount: 1 },
+        { fileId: first.body.fileId, originalFileName: 'only.csv', path: 'inbox/only.csv', itemCount: 1 },
+      ],
+    });
+    expectDocumented('/v1/batch/{id}', 'get', done);
+    expectDocumented('/v1/batches', 'get', await api(t, key, 'GET', '/v1/batches?limit=5'));
+    const lines = await expectResultLines(key, created.body.id as string);
+    expect(lines.map((l) => Object.keys(l))).toEqual([
+      ['fileId', 'path', 'row', 'status', 'output'],
+      ['fileId', 'path', 'row', 'status', 'output'],
+    ]);
+    expect(lines.map((l) => [l.fileId, l.path, l.row])).toEqual([
+      [jan, 'jan/claims.csv', 2],
+      [first.body.fileId, 'inbox/only.csv', 2],
+    ]);
+
+    // Refusals name the upload that decided them.
+    const conflict = await api(t, key, 'POST', '/v1/batch', { fileIds: [second.body.fileId, jan] });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error.details).toEqual({ fileId: jan, batchId: created.body.id });
+    expectDocumented('/v1/batch', 'post', conflict);
+    const unknown = await api(t, key, 'POST', '/v1/batch', { fileIds: ['f_AAAAAAAAAAAAAAAAAAAAAA'] });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.details).toEqual({ fileId: 'f_AAAAAAAAAAAAAAAAAAAAAA' });
+    expectDocumented('/v1/batch', 'post', unknown);
+    const refusedDry = await api(t, key, 'POST', '/v1/batch', { fileIds: [jan], dryRun: true });
+    expect(refusedDry.body).toMatchObject({ verdict: 'refused', status: 409, fileIds: [jan] });
+    expectDocumented('/v1/batch', 'post', refusedDry);
+
+    // The same bytes again once the latest upload of them is consumed: duplicateOf has its batchId.
+    const single = await api(t, key, 'POST', '/v1/batch', { fileId: second.body.fileId });
+    expect(single.status).toBe(202);
+    const third = await upload(t, key, csv, { name: 'only.csv' });
+    expect(third.body.duplicateOf).toEqual({
+      fileId: second.body.fileId,
+      status: 'consumed',
+      batchId: single.body.id,
+      createdAt: view.body.createdAt, // when the second upload was made
+    });
+    expectDocumented('/v1/batch/upload', 'post', third);
+    expectDocumented(
+      '/v1/batch/upload/{fileId}',
+      'get',
+      await api(t, key, 'GET', `/v1/batch/upload/${third.body.fileId as string}`),
+    );
   });
 
   it('gives openapi-typescript types that type a client under strict TypeScript', async () => {
@@ -283,14 +467,33 @@ type Verdict = paths['/v1/batch']['post']['responses'][200]['content']['applicat
 type Conflict = paths['/v1/batch']['post']['responses'][409]['content']['application/json'];
 type ErrorsPage = paths['/v1/batch/upload/{fileId}/errors']['get']['responses'][200]['content']['application/json'];
 
-export function summary(u: UploadAnswer): string {
+type Upload = Schemas['Upload'];
+
+export function summary(u: Upload): string {
   const first: Schemas['RowError'] = u.validationErrors[0];
   const where = first.line === undefined ? '' : \` (line \${first.line})\`;
   return \`\${u.fileId}: \${u.itemCount} items; row \${first.row}\${where}: \${first.error} [\${first.field ?? '-'}/\${first.code}]\`;
 }
 
-export function encoding(u: UploadAnswer): string {
+export function encoding(u: Upload): string {
   return u.parsing.encoding + (u.parsing.header ?? []).join(',') + u.errorSummary.map((e) => e.count).join('+');
+}
+
+/** One file part answers Upload, several answer SeveralUploads: a client tells them apart by \`files\`. */
+export function uploaded(answer: UploadAnswer): Upload[] {
+  if (!('files' in answer)) return [answer];
+  const refused = answer.errors.map((e) => \`#\${e.index} \${e.path ?? e.originalFileName}: \${e.status} \${e.error.code}\`);
+  return answer.files.map((f) => ({ ...f, message: \`#\${f.index} \${f.path ?? ''} \${f.message} \${refused.join('; ')}\` }));
+}
+
+export function everyFileRefused(e: Schemas['ErrorEnvelope']): number[] {
+  return (e.error.details?.files ?? []).map((f) => f.index + f.validationErrors.length);
+}
+
+export function sameBytes(u: UploadState): string {
+  const d = u.duplicateOf;
+  if (d === null) return \`\${u.fileId} (\${u.path ?? 'no path'}) is new\`;
+  return d.status === 'consumed' ? \`already in batch \${d.batchId ?? '?'}\` : \`same as \${d.fileId} of \${d.createdAt}\`;
 }
 
 export const isConsumed = (u: UploadState): boolean => u.status === 'consumed' && typeof u.batchId === 'string';
@@ -301,14 +504,23 @@ export function progress(b: BatchAnswer): number {
 }
 
 export function sourceName(b: Schemas['Batch']): string {
-  return b.source.type === 'file' ? b.source.fileId : 'direct items';
+  switch (b.source.type) {
+    case 'file':
+      return b.source.fileId;
+    case 'files':
+      return b.source.files.map((f) => \`\${f.path ?? f.originalFileName} (\${f.fileId}, \${f.itemCount})\`).join(', ');
+    case 'items':
+      return 'direct items';
+  }
 }
 
 export const fromFile: CreateBody = { fileId: 'f_x', name: 'January claims', metadata: { team: 'ops' } };
+export const fromFiles: CreateBody = { fileIds: ['f_a', 'f_b'], name: 'Two files' };
 export const fromItems: CreateBody = { items: [{ content: 'hello' }], dryRun: true };
 
 export function queued(c: Created): string {
-  return \`\${c.id} \${c.status} \${c.itemCount} \${c.createdAt} \${c.validationErrors?.[0]?.row ?? 0}\`;
+  const from = c.fileIds?.join('+') ?? c.fileId ?? 'items';
+  return \`\${c.id} \${c.status} \${c.itemCount} \${c.createdAt} \${from} \${c.validationErrors?.[0]?.row ?? 0}\`;
 }
 
 export const wouldUse = (v: Verdict): number | undefined => v.quota?.wouldUse;
@@ -316,16 +528,25 @@ export const wouldUse = (v: Verdict): number | undefined => v.quota?.wouldUse;
 export function explain(e: Conflict): string {
   const envelope: Schemas['ErrorEnvelope'] = e;
   const rows = envelope.validationErrors?.map((r) => r.row).join(',') ?? '';
-  return \`\${envelope.error.code}: \${envelope.error.message} (request \${envelope.requestId}) \${rows}\`;
+  const which = envelope.error.details?.fileId ?? '';
+  return \`\${envelope.error.code}: \${envelope.error.message} (request \${envelope.requestId}) \${rows} \${which}\`;
 }
 
 export const total = (p: ErrorsPage): number => p.meta.total + p.data.length;
 
 type ResultLine = paths['/v1/batch/{id}/results']['get']['responses'][200]['content']['application/x-ndjson'];
-export const outcome = (l: ResultLine): string => (l.status === 'failed' ? \`row \${l.row}: \${l.error ?? ''}\` : 'ok');
+export const outcome = (l: ResultLine): string =>
+  \`\${l.fileId ?? 'items'}\${l.path === undefined ? '' : \` (\${l.path})\`} \` +
+  (l.status === 'failed' ? \`row \${l.row}: \${l.error ?? ''}\` : 'ok');
 
 // @ts-expect-error itemCount is a number
-export const wrongType: UploadAnswer['itemCount'] = 'many';
+export const wrongType: Upload['itemCount'] = 'many';
+// @ts-expect-error duplicateOf may be null
+export const notChecked = (u: UploadState): string => u.duplicateOf.fileId;
+// @ts-expect-error a files source names its uploads in files, not fileId
+export const noFileId = (s: Extract<BatchAnswer['source'], { type: 'files' }>): string => s.fileId;
+// @ts-expect-error an answer of several files has no single fileId
+export const notNarrowed = (a: UploadAnswer): string => a.fileId;
 // @ts-expect-error no such field on a batch
 export const noSuchField = (b: BatchAnswer): unknown => b.notAField;
 // @ts-expect-error the status is one of the batch statuses

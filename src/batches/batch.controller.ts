@@ -32,7 +32,8 @@ export class BatchController {
 
   @Post('batch')
   @ApiOperation({
-    summary: 'Create a batch from an upload (consumed exactly once) or from direct items, under the plan quotas',
+    summary:
+      'Create a batch from an upload (consumed exactly once), from several uploads (fileIds, all or none) or from direct items, under the plan quotas',
   })
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -45,9 +46,12 @@ export class BatchController {
   @ApiErrorResponses(
     [400, 'validation_error, or file_parsing_failed when no item is valid (with validationErrors)'],
     [402, 'quota_exceeded (details: limit, max, used, requested)'],
-    [404, 'file_not_found'],
-    [409, 'file_already_consumed (details.batchId), or idempotency_conflict (Retry-After)'],
-    [410, 'file_expired'],
+    [404, 'file_not_found (with fileIds: details.fileId)'],
+    [
+      409,
+      'file_already_consumed (details.batchId; with fileIds, details.fileId too), or idempotency_conflict (Retry-After)',
+    ],
+    [410, 'file_expired (with fileIds: details.fileId)'],
     [413, 'payload_too_large'],
     [422, 'idempotency_key_reused'],
   )
@@ -109,7 +113,11 @@ export class BatchController {
   }
 
   @Get('batch/:id/results')
-  @ApiNdjsonResponse(200, 'ResultLine', 'NDJSON: one ResultLine per line, per processed item, in row order')
+  @ApiNdjsonResponse(
+    200,
+    'ResultLine',
+    'NDJSON: one ResultLine per line, per processed item, in row order (file by file for several files)',
+  )
   @ApiErrorResponses([404, 'batch_not_found'])
   @ApiOperation({ summary: 'One NDJSON line per processed item, in row order' })
   @ApiProduces('application/x-ndjson')

@@ -42,16 +42,25 @@ export class UploadController {
   @UseInterceptors(MultipartInterceptor)
   @ApiOperation({
     summary:
-      'Upload a CSV, JSON or NDJSON file (optionally gzip): validated row by row, answered with a single-use fileId',
+      'Upload one or several CSV, JSON or NDJSON files (optionally gzip): each validated row by row, answered with a single-use fileId',
+    description:
+      "One file part: the single-file body (Upload). Two or more: each file answered on its own (SeveralUploads), 200 when at least one was accepted; when every file is refused, the first refusal's status and envelope with `error.details.files` listing each refusal.",
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: schemaRef('UploadForm') })
-  @ApiJsonResponse(200, 'Upload', 'Stored; row errors listed as warnings')
+  @ApiJsonResponse(
+    200,
+    'UploadResult',
+    'Stored (one file), or at least one of several files stored; row errors listed as warnings',
+  )
   @ApiErrorResponses(
-    [400, 'validation_error, or file_parsing_failed (with validationErrors)'],
+    [
+      400,
+      'validation_error (no file part; a bad path: details { field, path }; more files than maxFilesPerRequest: details { limit, max }), or file_parsing_failed (with validationErrors); every file refused: details.files',
+    ],
     [402, 'quota_exceeded (plan without batches)'],
-    [413, 'payload_too_large'],
-    [415, 'unsupported_format'],
+    [413, 'payload_too_large; every file refused: details.files'],
+    [415, 'unsupported_format; every file refused: details.files'],
     [503, 'FILE_STORAGE_UNAVAILABLE: file storage not configured, or storage or Redis unavailable (Retry-After)'],
   )
   upload(@Auth() auth: AuthContext, @Req() req: Request) {

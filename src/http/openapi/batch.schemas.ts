@@ -3,16 +3,18 @@ import {
   BATCH_CREATED_EXAMPLE,
   BATCH_EXAMPLE,
   BATCH_PAGE_EXAMPLE,
+  CREATE_FROM_FILES_EXAMPLE,
   CREATE_FROM_FILE_EXAMPLE,
   CREATE_FROM_ITEMS_EXAMPLE,
   DRY_RUN_EXAMPLE,
+  FILES_SOURCE_EXAMPLE,
   QUOTA_USE_EXAMPLE,
   RESULT_LINE_EXAMPLE,
 } from './examples';
 import { type Schema, count, dateTime, nullableString, schemaRef } from './schema-kit';
 import { rowErrorFields } from './upload.schemas';
 
-/** API.md, "Batches". */
+/** API.md, "Batches" and "Several files: in one batch". */
 
 export const BATCH_STATUS_ENUM = ['queued', 'processing', 'completed', 'failed', 'cancelled'];
 
@@ -25,6 +27,29 @@ const FileSource: SchemaObject = {
     fileId: { type: 'string' },
     originalFileName: nullableString('The uploaded file name'),
   },
+};
+
+const BatchFile: SchemaObject = {
+  type: 'object',
+  description: 'One upload a batch consumed',
+  required: ['fileId', 'originalFileName', 'path', 'itemCount'],
+  properties: {
+    fileId: { type: 'string' },
+    originalFileName: { type: 'string' },
+    path: nullableString("The upload's path; null when it had none"),
+    itemCount: count('Its items in the batch'),
+  },
+};
+
+const FilesSource: SchemaObject = {
+  type: 'object',
+  description: 'A batch created from several uploads (`fileIds`): processed file by file in this order',
+  required: ['type', 'files'],
+  properties: {
+    type: { type: 'string', enum: ['files'] },
+    files: { type: 'array', items: schemaRef('BatchFile'), minItems: 1, maxItems: 100 },
+  },
+  example: FILES_SOURCE_EXAMPLE,
 };
 
 const ItemsSource: SchemaObject = {
@@ -72,7 +97,7 @@ const Batch: SchemaObject = {
     processedCount: count('Succeeded plus failed'),
     succeededCount: count('Items the processor accepted'),
     failedCount: count('Items the processor refused'),
-    source: { oneOf: [schemaRef('FileSource'), schemaRef('ItemsSource')] },
+    source: { oneOf: [schemaRef('FileSource'), schemaRef('FilesSource'), schemaRef('ItemsSource')] },
     metadata: { ...batchMetadata, nullable: true },
     createdAt: dateTime('When it was created'),
     startedAt: dateTime('When a worker first took it', true),
@@ -111,6 +136,25 @@ const CreateBatchFromFile: SchemaObject = {
   example: CREATE_FROM_FILE_EXAMPLE,
 };
 
+const CreateBatchFromFiles: SchemaObject = {
+  type: 'object',
+  description:
+    'Consumes every listed upload in one atomic step, all or none: the first listed id that fails decides the answer (404, 409 or 410 with `details.fileId`). Plan limits apply to the sum of their itemCounts; items are processed file by file in the order listed.',
+  required: ['fileIds'],
+  properties: {
+    fileIds: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      minItems: 1,
+      maxItems: 100,
+      uniqueItems: true,
+      description: '1 to 100 distinct upload ids of the organization (on every plan)',
+    },
+    ...createOptions,
+  },
+  example: CREATE_FROM_FILES_EXAMPLE,
+};
+
 const CreateBatchFromItems: SchemaObject = {
   type: 'object',
   description:
@@ -125,8 +169,8 @@ const CreateBatchFromItems: SchemaObject = {
 };
 
 const CreateBatchRequest: SchemaObject = {
-  description: 'Exactly one of `fileId` and `items`.',
-  oneOf: [schemaRef('CreateBatchFromFile'), schemaRef('CreateBatchFromItems')],
+  description: 'Exactly one of `fileId`, `fileIds` and `items`.',
+  oneOf: [schemaRef('CreateBatchFromFile'), schemaRef('CreateBatchFromFiles'), schemaRef('CreateBatchFromItems')],
 };
 
 const BatchCreated: SchemaObject = {
@@ -138,7 +182,12 @@ const BatchCreated: SchemaObject = {
     id: { type: 'string' },
     status: { type: 'string', enum: ['queued'] },
     itemCount: count('Items to process (skipped ones not counted)'),
-    fileId: { type: 'string', description: 'The upload it consumed (absent for direct items)' },
+    fileId: { type: 'string', description: 'Created with `fileId`: the upload it consumed' },
+    fileIds: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Created with `fileIds` (in place of `fileId`): the uploads it consumed, in processing order',
+    },
     createdAt: dateTime('When it was created'),
     ...rowErrorFields,
   },
@@ -180,7 +229,8 @@ const DryRunVerdict: SchemaObject = {
     status: { type: 'integer', description: 'The status the real request would get (202 when accepted)' },
     error: schemaRef('ApiError'),
     itemCount: count('Items the batch would have'),
-    fileId: { type: 'string' },
+    fileId: { type: 'string', description: 'Asked with `fileId`' },
+    fileIds: { type: 'array', items: { type: 'string' }, description: 'Asked with `fileIds` (in place of `fileId`)' },
     quota: schemaRef('QuotaUse'),
     ...rowErrorFields,
   },
@@ -189,9 +239,12 @@ const DryRunVerdict: SchemaObject = {
 
 const ResultLine: SchemaObject = {
   type: 'object',
-  description: 'One line of GET /v1/batch/{id}/results (NDJSON), per processed item, in row order.',
+  description:
+    'One line of GET /v1/batch/{id}/results (NDJSON), per processed item, in row order (file by file for several files). Batches made from uploads trace each line to its upload (`fileId`, and `path` when it had one); direct-items batches have `row` alone.',
   required: ['row', 'status'],
   properties: {
+    fileId: { type: 'string', description: 'Batches made from uploads: the upload the item came from' },
+    path: { type: 'string', description: "That upload's path, when it had one" },
     row: { type: 'integer', minimum: 1 },
     status: { type: 'string', enum: ['succeeded', 'failed'] },
     output: { description: "The processor's output (succeeded)" },
@@ -202,10 +255,13 @@ const ResultLine: SchemaObject = {
 
 export const BATCH_SCHEMAS = {
   FileSource,
+  BatchFile,
+  FilesSource,
   ItemsSource,
   Batch,
   BatchPage,
   CreateBatchFromFile,
+  CreateBatchFromFiles,
   CreateBatchFromItems,
   CreateBatchRequest,
   BatchCreated,

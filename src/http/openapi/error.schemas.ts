@@ -19,7 +19,16 @@ const ApiError: SchemaObject = {
       type: 'object',
       additionalProperties: true,
       description:
-        'Per code: `{ limit, max, used, requested }` (quota_exceeded), `{ batchId }` (file_already_consumed), `{ errorId }` (internal_error), `{ checks }` (/ready), ...',
+        'Per code: `{ limit, max, used, requested }` (quota_exceeded), `{ batchId }` (file_already_consumed), `{ errorId }` (internal_error), `{ checks }` (/ready), `{ field: "path", path }` (validation_error for a bad path), `{ limit: "maxFilesPerRequest", max }` (validation_error for too many file parts), ...; with `fileIds`, `fileId` names the upload that decided a 404, 409 or 410; when every file of a several-file upload is refused, `files` lists each refusal.',
+      properties: {
+        fileId: { type: 'string', description: 'With `fileIds`: the first listed upload that failed' },
+        batchId: { type: 'string', description: 'file_already_consumed: the batch that consumed it' },
+        files: {
+          type: 'array',
+          items: schemaRef('RefusedFile'),
+          description: 'Every file of a several-file upload refused: each one, in index order',
+        },
+      },
     },
   },
   example: API_ERROR_EXAMPLE,

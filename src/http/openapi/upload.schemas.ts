@@ -3,14 +3,17 @@ import {
   ERROR_SUMMARY_EXAMPLE,
   PARSING_EXAMPLE,
   PREVIEW_EXAMPLE,
+  REFUSED_FILE_EXAMPLE,
   ROW_ERROR_EXAMPLE,
   ROW_ERROR_PAGE_EXAMPLE,
+  SEVERAL_UPLOADS_EXAMPLE,
+  UPLOADED_FILE_EXAMPLE,
   UPLOAD_EXAMPLE,
   UPLOAD_VIEW_EXAMPLE,
 } from './examples';
-import { type Schema, count, dateTime, schemaRef } from './schema-kit';
+import { type Schema, count, dateTime, nullableString, schemaRef } from './schema-kit';
 
-/** API.md, "Uploads" and "Row-level validation errors". */
+/** API.md, "Uploads", "The same bytes twice: duplicateOf", "Several files" and "Row-level validation errors". */
 
 export const FORMAT_ENUM = ['csv', 'json', 'ndjson'];
 export const ENCODING_ENUM = ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252'];
@@ -64,11 +67,37 @@ const ParsingInfo: SchemaObject = {
   example: PARSING_EXAMPLE,
 };
 
+/** One segment of API.md's `path`: not `.` or `..`, no `/`, `\\` or control character. */
+const PATH_SEGMENT = String.raw`(?!\.{1,2}(?:/|$))[^/\\\u0000-\u001f\u007f-\u009f]+`;
+
+/** API.md's `path` rules, as the service checks them (src/uploads/upload-path.ts). */
+const PATH_RULES: SchemaObject = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 512,
+  pattern: `^${PATH_SEGMENT}(?:/${PATH_SEGMENT})*$`,
+  description:
+    'A label for where the file belongs (`reports/2026/jan.csv`), carried to the batch and its results; never a storage location. A relative POSIX path of 1 to 512 characters: no leading `/`, no `\\`, no empty, `.` or `..` segment, no control characters (else 400 validation_error with `details: { field: "path", path }`).',
+};
+
+const binary: SchemaObject = { type: 'string', format: 'binary' };
+
 const UploadForm: SchemaObject = {
   type: 'object',
-  required: ['file'],
+  description:
+    "At least one file part, in `file`, `files` or `file[]` (repeated for several files: at most the plan's `maxFilesPerRequest`, else 400 with `details: { limit: \"maxFilesPerRequest\", max }`). A part's filename may carry a relative path (`jan/claims.csv`, as browsers send a folder's files), which becomes that file's `path`. The text fields apply to every file of the request, before or after the file parts.",
   properties: {
-    file: { type: 'string', format: 'binary', description: 'CSV, JSON or NDJSON, optionally gzip-compressed' },
+    file: {
+      ...binary,
+      description:
+        'CSV, JSON or NDJSON, optionally gzip-compressed. Repeat the field (or use `files` or `file[]`) to send several files',
+    },
+    files: { type: 'array', items: binary, description: 'Several files (the same as repeating `file`)' },
+    'file[]': { type: 'array', items: binary, description: 'Several files (the same as repeating `file`)' },
+    path: {
+      ...PATH_RULES,
+      description: `With one file part: its \`path\` (instead of the one in its filename; with several, each file's path comes from its own filename). ${PATH_RULES.description}`,
+    },
     schema: { type: 'string', description: 'A registered item schema (default: `default`)' },
     format: { type: 'string', enum: FORMAT_ENUM, description: 'Overrides detection' },
     encoding: { type: 'string', enum: ENCODING_ENUM, description: 'Overrides detection' },
@@ -91,10 +120,32 @@ export const rowErrorFields = {
   errorSummary: { type: 'array', items: schemaRef('ErrorSummaryEntry'), description: 'One entry per kind of error' },
 } satisfies Record<string, Schema>;
 
+/**
+ * API.md's `duplicateOf`: null, or the most recent earlier upload of the same bytes (sha256) with the
+ * same schema by the organization, still available or consumed less than 24 hours ago. Information,
+ * not a refusal. Inline rather than a $ref: OpenAPI 3.0 ignores `nullable` beside a $ref.
+ */
+const duplicateOf: SchemaObject = {
+  type: 'object',
+  nullable: true,
+  description:
+    'null, or the most recent earlier upload by the organization of the same bytes (same sha256) with the same schema that is still available or was consumed less than 24 hours ago. Information, not a refusal: this upload is stored as usual.',
+  required: ['fileId', 'status', 'createdAt'],
+  properties: {
+    fileId: { type: 'string' },
+    status: { type: 'string', enum: ['available', 'consumed'] },
+    batchId: { type: 'string', description: 'When consumed: the batch it created' },
+    createdAt: dateTime('When that upload was made'),
+  },
+};
+
 /** The fields an upload's POST answer and its GET share, in the order the service writes them. */
 const uploadHead = {
   fileId: { type: 'string', description: 'Single use: creating a batch consumes it' },
-  originalFileName: { type: 'string' },
+  originalFileName: { type: 'string', description: 'The file name, without the path a filename may carry' },
+  path: nullableString(
+    "The `path` field, or the relative path in the part's filename (`jan/claims.csv`); null when none",
+  ),
   format: { type: 'string', enum: FORMAT_ENUM },
   schema: { type: 'string', description: 'The item schema the rows were validated against' },
   itemCount: count('Valid rows (rows with an error are not counted)'),
@@ -107,23 +158,95 @@ const uploadTail = {
   parsing: schemaRef('ParsingInfo'),
   sizeBytes: count('Of the bytes as uploaded (compressed, for a gzip file)'),
   sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Of the bytes as uploaded' },
+  duplicateOf,
   expiresAt: dateTime('When the unconsumed fileId expires'),
   message: { type: 'string' },
 } satisfies Record<string, Schema>;
 
+const uploadFields = {
+  ...uploadHead,
+  validationErrors: {
+    ...rowErrorFields.validationErrors,
+    description: 'The first 100 row errors, in row order; all of them on GET /v1/batch/upload/{fileId}/errors',
+  },
+  ...uploadTail,
+} satisfies Record<string, Schema>;
+
 const Upload: SchemaObject = {
   type: 'object',
-  description: 'POST /v1/batch/upload: the file is stored and its fileId can create one batch.',
-  required: [...Object.keys(uploadHead), 'validationErrors', ...Object.keys(uploadTail)],
-  properties: {
-    ...uploadHead,
-    validationErrors: {
-      ...rowErrorFields.validationErrors,
-      description: 'The first 100 row errors, in row order; all of them on GET /v1/batch/upload/{fileId}/errors',
-    },
-    ...uploadTail,
-  },
+  description: 'POST /v1/batch/upload with one file part: the file is stored and its fileId can create one batch.',
+  required: Object.keys(uploadFields),
+  properties: uploadFields,
   example: UPLOAD_EXAMPLE,
+};
+
+/** The single-file body without `path`, which a several-file answer puts second, after `index`. */
+const { path: _path, ...uploadFieldsButPath } = uploadFields;
+
+const UploadedFile: SchemaObject = {
+  type: 'object',
+  description: "One accepted file of a several-file upload: its part's position, then the single-file body.",
+  required: ['index', 'path', ...Object.keys(uploadFieldsButPath)],
+  properties: {
+    index: { type: 'integer', minimum: 0, description: "The part's position among the file parts (0-based)" },
+    path: nullableString("The relative path in the part's filename (`jan/claims.csv`); null when none"),
+    ...uploadFieldsButPath,
+  },
+  example: UPLOADED_FILE_EXAMPLE,
+};
+
+const RefusedFile: SchemaObject = {
+  type: 'object',
+  description:
+    'One refused file of a several-file upload: the status and error the file would have had alone. One bad file does not fail the others.',
+  required: ['index', 'originalFileName', 'path', 'status', 'error', 'validationErrors'],
+  properties: {
+    index: { type: 'integer', minimum: 0, description: "The part's position among the file parts (0-based)" },
+    originalFileName: { type: 'string' },
+    path: nullableString("The relative path in the part's filename; null when none"),
+    status: {
+      type: 'integer',
+      minimum: 400,
+      maximum: 499,
+      description:
+        '400 (file_parsing_failed, or validation_error for a bad path), 413 (over maxFileBytes: the rest of the request is still read), 415, ...',
+    },
+    error: schemaRef('ApiError'),
+    validationErrors: {
+      type: 'array',
+      items: schemaRef('RowError'),
+      maxItems: 100,
+      description: 'file_parsing_failed: the first row errors; else empty',
+    },
+  },
+  example: REFUSED_FILE_EXAMPLE,
+};
+
+const SeveralUploads: SchemaObject = {
+  type: 'object',
+  description:
+    "POST /v1/batch/upload with two or more file parts, at least one accepted (every one refused: the first refusal's status and envelope, with this list in `error.details.files`). Each file is parsed, validated, stored and given its own fileId independently.",
+  required: ['files', 'errors', 'message'],
+  properties: {
+    files: {
+      type: 'array',
+      items: schemaRef('UploadedFile'),
+      minItems: 1,
+      description: 'The accepted files, in index order',
+    },
+    errors: {
+      type: 'array',
+      items: schemaRef('RefusedFile'),
+      description: 'The refused files, in index order; empty when every file was accepted',
+    },
+    message: { type: 'string', description: '`N files: A uploaded, R refused.`' },
+  },
+  example: SEVERAL_UPLOADS_EXAMPLE,
+};
+
+const UploadResult: SchemaObject = {
+  description: 'One file part: the single-file body (Upload). Two or more: SeveralUploads.',
+  oneOf: [schemaRef('Upload'), schemaRef('SeveralUploads')],
 };
 
 const UploadView: SchemaObject = {
@@ -183,6 +306,10 @@ export const UPLOAD_SCHEMAS = {
   ParsingInfo,
   UploadForm,
   Upload,
+  UploadedFile,
+  RefusedFile,
+  SeveralUploads,
+  UploadResult,
   UploadView,
   PageMeta,
   RowErrorPage,
