@@ -85,6 +85,8 @@ export class MultipartInterceptor implements NestInterceptor {
     const auth = authOf(req);
     if (!auth) throw new Error('MultipartInterceptor needs ApiKeyGuard');
     const maxFiles = filesPerRequest(auth.plan);
+    // Each file part in flight listens for the request's close and idle events: up to maxFiles at once.
+    req.setMaxListeners(Math.max(req.getMaxListeners(), maxFiles + 10));
     await this.storage.prepareSpool();
     await new Promise<void>((resolve, reject) => {
       let settled = false;
