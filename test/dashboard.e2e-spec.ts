@@ -388,7 +388,12 @@ maybe('dashboard in a real browser', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(results).toHaveLength(370);
-    expect(results[0]).toEqual({ row: 2, status: 'succeeded', output: { content: 'item 1', externalId: '1' } });
+    expect(results[0]).toEqual({
+      fileId: expect.stringMatching(/^f_/),
+      row: 2,
+      status: 'succeeded',
+      output: { content: 'item 1', externalId: '1' },
+    });
   });
 
   it('lists the batch among the recent batches with its status', async () => {

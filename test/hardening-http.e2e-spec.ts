@@ -258,6 +258,64 @@ describe('/ready checks that Redis accepts a write', () => {
   });
 });
 
+describe('Redis refusing writes (OOM) mid-upload', () => {
+  let redis: PrivateRedis & { dir: string };
+  let client: Redis;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    redis = await ownRedis();
+    client = new Redis(redis.url);
+    t = await startApp({ REDIS_URL: redis.url });
+  });
+  afterAll(async () => {
+    await t.close();
+    client.disconnect();
+    await redis.stop();
+  });
+
+  it('answers 503 with Retry-After, stores nothing, and uploads again once Redis has room', async () => {
+    // The body is sent in two halves: the guards (and their Redis writes) pass on the first, then
+    // Redis runs out of memory before the upload's own writes (the sweep index, the token).
+    const boundary = 'oom-boundary';
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\ncontent\n`;
+    const tail = `first\nsecond\n\r\n--${boundary}--\r\n`;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new TextEncoder().encode(head));
+        await gate;
+        controller.enqueue(new TextEncoder().encode(tail));
+        controller.close();
+      },
+    });
+    const answer = fetch(`${t.url}/v1/batch/upload`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${t.keys.pro}`, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+      body,
+      duplex: 'half',
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await client.config('SET', 'maxmemory', '1');
+    try {
+      release();
+      const res = await answer;
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBeTruthy();
+      expect(((await res.json()) as any).error.code).toBe('FILE_STORAGE_UNAVAILABLE');
+      const left = (await readdir(t.storageDir, { recursive: true })).filter(
+        (f) => f.endsWith('.ndjson') || f.includes('.partial'),
+      );
+      expect(left).toEqual([]);
+      expect(await readdir(join(t.storageDir, '.spool'))).toEqual([]);
+    } finally {
+      await client.config('SET', 'maxmemory', '0');
+    }
+    expect((await upload(t, t.keys.pro, 'content\nafter\n')).status).toBe(200);
+  });
+});
+
 describe('Bull Board refuses cross-site state changes', () => {
   const TOKEN = 'admin-token-cross-site';
   const basic = `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}`;
