@@ -116,11 +116,11 @@ export function randomKey() {
 }
 
 /**
- * The body of POST /v1/batch for one upload; a blank name is left out.
- * @param {{ fileId: string, name?: string, dryRun?: boolean }} request
+ * The body of POST /v1/batch for one upload (`fileId`) or several (`fileIds`); a blank name is left out.
+ * @param {{ fileId?: string, fileIds?: string[], name?: string, dryRun?: boolean }} request
  */
-export function batchRequest({ fileId, name, dryRun }) {
-  const body = { fileId };
+export function batchRequest({ fileId, fileIds, name, dryRun }) {
+  const body = fileIds ? { fileIds: [...fileIds] } : { fileId };
   const trimmed = (name || '').trim();
   if (trimmed) body.name = trimmed;
   if (dryRun) body.dryRun = true;

@@ -160,6 +160,11 @@ describe('dashboard api: requests', () => {
     expect(batchRequest({ fileId: 'f_1', name: undefined, dryRun: false })).toEqual({ fileId: 'f_1' });
   });
 
+  it('builds the body of POST /v1/batch for several uploads with fileIds', () => {
+    expect(batchRequest({ fileIds: ['f_1', 'f_2'], dryRun: true })).toEqual({ fileIds: ['f_1', 'f_2'], dryRun: true });
+    expect(batchRequest({ fileIds: ['f_1', 'f_2'], name: ' Q1 ' })).toEqual({ fileIds: ['f_1', 'f_2'], name: 'Q1' });
+  });
+
   it('names the routes of API.md, with ids escaped', () => {
     expect(routes.errors('f_a/b', 1000, 1000)).toBe('/v1/batch/upload/f_a%2Fb/errors?offset=1000&limit=1000');
     expect(routes.errorsCsv('f_1')).toBe('/v1/batch/upload/f_1/errors?format=csv');
