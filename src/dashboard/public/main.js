@@ -20,14 +20,26 @@ import { createFollower } from './follow.js';
 import { batchAnnouncement, formatBytes, formatDuration, uploadAnnouncement } from './format.js';
 import {
   fillSelect,
+  markCardsUsed,
   renderBatch,
   renderBatches,
   renderDryRun,
   renderError,
+  renderFileCards,
   renderPreview,
+  renderResultsPeek,
   renderSummary,
   renderWarnings,
 } from './render.js';
+import {
+  filePath,
+  filesFromEntries,
+  resultsFiles,
+  resultsPeek,
+  severalAnnouncement,
+  summarise,
+  uploadForm,
+} from './several.js';
 import { createWarnings, filterOptions } from './warnings.js';
 
 const KEY_STORAGE = 'batchgate.apiKey';
@@ -42,6 +54,14 @@ const state = {
   warn: null,
   expiryTimer: null,
   idempotencyKey: null,
+  /** What step 4 makes a batch of: `{ fileId }` for one upload, `{ fileIds }` for several. */
+  target: null,
+  /** The several-files answer being looked at (several.js `summarise`), or null. */
+  several: null,
+  /** What the status region said after the upload (the dry run's verdict is added to it). */
+  said: '',
+  /** The batch made from several files, whose first results lines are shown when it ends. */
+  peekFor: null,
   /** Step 4's dry run and create (create-flow.js). */
   flow: initialFlow(),
   uploading: false,
@@ -58,7 +78,10 @@ const follower = createFollower({
   },
   onLost: () => announce('Lost contact with batchgate for a moment; still following the batch…'),
   onError: (e) => showError('The batch could not be followed.', e),
-  onFinished: () => void loadBatches(),
+  onFinished: (b) => {
+    void loadBatches();
+    if (b.id === state.peekFor) void peekResults(b.id);
+  },
 });
 
 async function download(path, accept, fallbackName) {
@@ -132,11 +155,17 @@ async function submitKey(event) {
 
 function resetUpload() {
   state.upload = null;
+  state.target = null;
+  state.several = null;
+  state.said = '';
+  state.peekFor = null;
   state.warn = null;
   state.idempotencyKey = null;
   clearInterval(state.expiryTimer);
   for (const id of [
     'summary-section',
+    'files-section',
+    'results-peek',
     'warnings-section',
     'preview-section',
     'create-section',
@@ -149,28 +178,39 @@ function resetUpload() {
   dispatch({ type: 'reset' });
 }
 
+/** One file goes the single-file way (summary, warnings, preview); several make one card each. */
+function uploadFiles(list) {
+  const files = Array.from(list || []);
+  if (!files.length || state.uploading) return;
+  if (files.length === 1) uploadFile(files[0]);
+  else sendFiles(files);
+}
+
 function uploadFile(file) {
-  if (state.uploading || !file) return;
+  sendFiles([file]);
+}
+
+function sendFiles(files) {
+  if (state.uploading || !files.length) return;
+  const several = files.length > 1;
+  const what = several ? `${files.length} files` : filePath(files[0]);
+  const size = files.reduce((n, f) => n + f.size, 0);
   clearError();
   follower.stop();
   show($('batch-section'), false);
   resetUpload();
   state.uploading = true;
   $('file-input').disabled = true;
+  $('folder-input').disabled = true;
 
-  const form = new FormData();
-  const schema = $('schema-input').value.trim();
-  const format = $('format-select').value;
-  if (schema && schema !== 'default') form.append('schema', schema);
-  if (format) form.append('format', format);
-  form.append('file', file, file.name);
+  const form = uploadForm(files, { schema: $('schema-input').value, format: $('format-select').value });
 
   const bar = $('upload-progress');
   const label = $('upload-progress-label');
   bar.value = 0;
-  label.textContent = `Uploading ${file.name} (${formatBytes(file.size)})…`;
+  label.textContent = `Uploading ${what} (${formatBytes(size)})…`;
   show($('upload-progress-wrap'), true);
-  announce(`Uploading ${file.name}…`);
+  announce(`Uploading ${what}…`);
 
   // XMLHttpRequest, not fetch: only it reports upload progress.
   const xhr = new XMLHttpRequest();
@@ -181,7 +221,7 @@ function uploadFile(file) {
     if (!e.lengthComputable) return;
     const pct = Math.round((e.loaded / e.total) * 100);
     bar.value = pct;
-    label.textContent = `Uploading ${file.name}: ${pct} %`;
+    label.textContent = `Uploading ${what}: ${pct} %`;
   });
   xhr.upload.addEventListener('load', () => {
     bar.value = 100;
@@ -191,13 +231,22 @@ function uploadFile(file) {
     state.uploading = false;
     $('file-input').disabled = false;
     $('file-input').value = '';
+    $('folder-input').disabled = false;
+    $('folder-input').value = '';
     show($('upload-progress-wrap'), false);
   };
   xhr.addEventListener('load', () => {
     done();
     const body = parseJson(xhr.responseText);
-    if (xhr.status === 200 && body && body.fileId) onUploaded(body);
-    else showError('The upload failed.', new ApiError(xhr.status, body, xhr.getResponseHeader('Retry-After')));
+    const error = () => new ApiError(xhr.status, body, xhr.getResponseHeader('Retry-After'));
+    if (!several) {
+      if (xhr.status === 200 && body && body.fileId) onUploaded(body);
+      else showError('The upload failed.', error());
+      return;
+    }
+    const answer = summarise(xhr.status, body);
+    if (answer) onSeveralUploaded(answer);
+    if (!answer || !answer.accepted.length) showError('The upload failed.', error());
   });
   xhr.addEventListener('error', () => {
     done();
@@ -208,6 +257,8 @@ function uploadFile(file) {
 
 function onUploaded(upload) {
   state.upload = upload;
+  state.target = { fileId: upload.fileId };
+  state.said = uploadAnnouncement(upload);
   state.idempotencyKey = randomKey();
   renderSummary(upload);
   show($('summary-section'), true);
@@ -219,6 +270,47 @@ function onUploaded(upload) {
   void dryRun({ quiet: true });
   announce(uploadAnnouncement(upload));
   $('summary-heading').focus();
+}
+
+/** Several files: one card each; every accepted one goes into the one batch step 4 makes. */
+function onSeveralUploaded(answer) {
+  state.several = answer;
+  renderFileCards(answer, { downloadErrors: (u, button) => void downloadFileErrors(u, button) });
+  show($('files-section'), true);
+  state.said = severalAnnouncement(answer);
+  announce(state.said);
+  $('files-heading').focus();
+  if (!answer.accepted.length) return;
+  state.target = { fileIds: answer.accepted.map((u) => u.fileId) };
+  state.idempotencyKey = randomKey();
+  show($('create-section'), true);
+  void dryRun({ quiet: true });
+}
+
+async function downloadFileErrors(u, button) {
+  button.disabled = true;
+  const base = String(u.originalFileName || 'file').replace(/\.[^.]*$/, '');
+  try {
+    await download(routes.errorsCsv(u.fileId), 'text/csv', `${base}-rejected-rows.csv`);
+    announce(`The rejected rows of ${u.path || u.originalFileName} were downloaded as a CSV.`);
+  } catch (e) {
+    showError('The rejected rows could not be downloaded.', e);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** The first lines of a finished several-files batch's results, with the file and row of each. */
+async function peekResults(id) {
+  let text;
+  try {
+    const file = await api.fetchFile(routes.results(id), 'application/x-ndjson', 'results.ndjson');
+    text = await file.blob.text();
+  } catch {
+    return; // The download button still offers them; this is a glance only.
+  }
+  if (state.peekFor !== id) return;
+  renderResultsPeek(resultsFiles(text), resultsPeek(text));
 }
 
 function startExpiryCountdown(expiresAt) {
@@ -352,8 +444,8 @@ function dispatch(event) {
  * the status region to the upload's own news; a refusal still shows in the verdict and beside Create batch.
  */
 async function dryRun({ quiet }) {
-  const upload = state.upload;
-  if (!upload) return;
+  const target = state.target;
+  if (!target) return;
   dispatch({ type: 'check' });
   if (state.flow.phase !== 'checking') return;
   const ticket = state.flow.ticket;
@@ -367,42 +459,39 @@ async function dryRun({ quiet }) {
     verdict = await api.send(
       'POST',
       routes.createBatch,
-      batchRequest({ fileId: upload.fileId, name: $('batch-name').value, dryRun: true }),
+      batchRequest({ ...target, name: $('batch-name').value, dryRun: true }),
     );
   } catch (e) {
-    if (state.upload !== upload) return;
+    if (state.target !== target) return;
     dispatch({ type: 'checkFailed', ticket, error: toApiError(e) });
     showError('The dry run failed.', e);
     return;
   }
-  if (state.upload !== upload) return;
+  if (state.target !== target) return;
   dispatch({ type: 'verdict', ticket, verdict });
   if (state.flow.verdict !== verdict) return;
   renderDryRun(verdict, state.flow.error);
   // After an upload the status region first says what the upload found; the verdict follows it there.
-  const said = uploadAnnouncement(upload);
+  const said = state.said;
   if (!quiet) announce(verdictAnnouncement(verdict));
   else if ($('status').textContent === said) announce(`${said} ${verdictAnnouncement(verdict)}`);
 }
 
 async function createBatch(event) {
   event.preventDefault();
-  const upload = state.upload;
-  if (!upload || !canCreate(state.flow)) return;
+  const target = state.target;
+  if (!target || !canCreate(state.flow)) return;
   clearError();
   dispatch({ type: 'create' });
   announce('Creating the batch…');
   let created;
   try {
     // The key makes a retry after a lost answer replay the first one instead of meeting 409 (API.md, POST /v1/batch).
-    created = await api.send(
-      'POST',
-      routes.createBatch,
-      batchRequest({ fileId: upload.fileId, name: $('batch-name').value }),
-      { 'Idempotency-Key': state.idempotencyKey },
-    );
+    created = await api.send('POST', routes.createBatch, batchRequest({ ...target, name: $('batch-name').value }), {
+      'Idempotency-Key': state.idempotencyKey,
+    });
   } catch (err) {
-    if (state.upload !== upload) return;
+    if (state.target !== target) return;
     const e = toApiError(err);
     if (needsNewIdempotencyKey(e)) state.idempotencyKey = randomKey();
     dispatch({ type: 'createFailed', error: e });
@@ -411,12 +500,17 @@ async function createBatch(event) {
     showError('The batch was not created.', e);
     return;
   }
-  if (state.upload !== upload) return;
+  if (state.target !== target) return;
   dispatch({ type: 'created' });
   // The upload is consumed: nothing more to do with it but look at it.
-  clearInterval(state.expiryTimer);
-  $('sum-expiry-label').textContent = 'fileId used by';
-  $('sum-expiry').textContent = `batch ${created.id}`;
+  if (target.fileIds) {
+    markCardsUsed(created.id);
+    state.peekFor = created.id;
+  } else {
+    clearInterval(state.expiryTimer);
+    $('sum-expiry-label').textContent = 'fileId used by';
+    $('sum-expiry').textContent = `batch ${created.id}`;
+  }
   show($('create-section'), false);
   followBatch(created.id, null);
   void loadBatches();
@@ -430,6 +524,7 @@ function followBatch(id, initial) {
   show($('download-results'), false);
   show($('start-over'), false);
   show($('cancel-batch'), false);
+  show($('results-peek'), false);
   $('batch-title').textContent = `Batch ${id}`;
   $('batch-status').textContent = '';
   $('batch-progress').value = 0;
@@ -491,6 +586,20 @@ async function loadBatches() {
 
 // ---------------------------------------------------------------- wiring
 
+/** A drop's files; a dropped folder is read through (its entries must be taken during the event). */
+async function dropped(dt) {
+  if (!dt) return;
+  const items = Array.from(dt.items || []).filter((i) => i.kind === 'file');
+  const entries = items.map((i) => (i.webkitGetAsEntry ? i.webkitGetAsEntry() : null));
+  if (entries.some((e) => e && e.isDirectory)) {
+    try {
+      uploadFiles(await filesFromEntries(entries));
+    } catch (e) {
+      showError('The folder could not be read.', e);
+    }
+  } else uploadFiles(dt.files);
+}
+
 function wireDropzone() {
   const zone = $('dropzone');
   let depth = 0;
@@ -511,8 +620,7 @@ function wireDropzone() {
     e.preventDefault();
     depth = 0;
     zone.classList.remove('dragging');
-    const files = e.dataTransfer ? e.dataTransfer.files : null;
-    if (files && files.length) uploadFile(files[0]);
+    void dropped(e.dataTransfer);
   });
   // A file dropped next to the zone must not make the browser navigate away from the page.
   for (const type of ['dragover', 'drop']) window.addEventListener(type, (e) => e.preventDefault());
@@ -525,10 +633,8 @@ function init() {
     forgetKey();
     announce('The key was forgotten. Enter a key to continue.');
   });
-  $('file-input').addEventListener('change', (e) => {
-    const files = e.target.files;
-    if (files && files.length) uploadFile(files[0]);
-  });
+  $('file-input').addEventListener('change', (e) => uploadFiles(e.target.files));
+  $('folder-input').addEventListener('change', (e) => uploadFiles(e.target.files));
   wireDropzone();
   $('warnings-prev').addEventListener('click', () => changePage(-1));
   $('warnings-next').addEventListener('click', () => changePage(1));

@@ -22,6 +22,7 @@ import {
   statusWord,
   truncate,
 } from './format.js';
+import { cardCounts, cardWarnings, duplicateNote } from './several.js';
 import { rangeText } from './warnings.js';
 
 /** The error box: `context` says what was being done ("The upload failed."), then the sentences. */
@@ -73,6 +74,109 @@ export function renderSummary(u) {
   } else header.textContent = noHeaderText(u.format);
   $('sum-size').textContent = formatBytes(u.sizeBytes);
   $('sum-fileid').textContent = u.fileId;
+  const dup = duplicateNote(u.duplicateOf);
+  $('sum-duplicate').textContent = dup || '';
+  show($('sum-duplicate'), dup !== null);
+}
+
+function acceptedCard(u, downloadErrors) {
+  const dup = duplicateNote(u.duplicateOf);
+  const warnings = cardWarnings(u);
+  const more = (u.validationErrorCount || 0) - warnings.length;
+  return h(
+    'li',
+    { class: 'file-card accepted', 'data-testid': 'file-card', 'data-state': 'accepted', 'data-file-id': u.fileId },
+    h(
+      'div',
+      { class: 'file-card-head' },
+      h('strong', { class: 'file-card-name', 'data-testid': 'file-card-name', text: u.path || u.originalFileName }),
+      h('span', { class: 'badge completed', text: 'Accepted' }),
+    ),
+    h('p', { 'data-testid': 'file-card-counts', text: cardCounts(u) }),
+    h('p', { class: 'hint' }, `${formatFormat(u)} · ${formatBytes(u.sizeBytes)} · `, h('code', { text: u.fileId })),
+    dup ? h('p', { class: 'duplicate-note', 'data-testid': 'file-card-duplicate', text: dup }) : null,
+    warnings.length
+      ? h(
+          'ul',
+          { class: 'file-card-warnings', 'data-testid': 'file-card-warnings' },
+          warnings.map((w) => h('li', { text: w })),
+          more > 0 ? h('li', { class: 'hint', text: `and ${fmt(more)} more` }) : null,
+        )
+      : null,
+    u.validationErrorCount
+      ? h('button', {
+          type: 'button',
+          'data-testid': 'file-card-download-errors',
+          text: 'Download rejected rows (CSV)',
+          onclick: (e) => downloadErrors(u, e.currentTarget),
+        })
+      : null,
+    h('p', { class: 'file-card-batch', 'data-testid': 'file-card-batch', hidden: true }),
+  );
+}
+
+function refusedCard(r) {
+  const e = r.error;
+  return h(
+    'li',
+    { class: 'file-card refused', 'data-testid': 'file-card', 'data-state': 'refused' },
+    h(
+      'div',
+      { class: 'file-card-head' },
+      h('strong', {
+        class: 'file-card-name',
+        'data-testid': 'file-card-name',
+        text: r.path || r.name || `file ${r.index + 1}`,
+      }),
+      h('span', { class: 'badge failed', text: 'Refused' }),
+    ),
+    h('p', { 'data-testid': 'file-card-refusal', text: sentenceFor(e) }),
+    e.message ? h('p', { class: 'hint', text: `batchgate said: “${e.message}”` }) : null,
+    e.validationErrors.length
+      ? h(
+          'ul',
+          { class: 'file-card-warnings' },
+          e.validationErrors
+            .slice(0, 3)
+            .map((v) => h('li', { text: `Row ${v.row}${v.field ? `, column ${v.field}` : ''}: ${v.error}` })),
+        )
+      : null,
+  );
+}
+
+/** One card per file of a several-files upload (several.js `summarise`), in the order they were sent. */
+export function renderFileCards(s, { downloadErrors }) {
+  $('files-message').textContent = s.message;
+  const list = $('file-cards');
+  list.textContent = '';
+  const cards = [
+    ...s.accepted.map((u) => ({ index: u.index ?? 0, node: acceptedCard(u, downloadErrors) })),
+    ...s.refused.map((r) => ({ index: r.index ?? 0, node: refusedCard(r) })),
+  ].sort((a, b) => a.index - b.index);
+  append(
+    list,
+    cards.map((c) => c.node),
+  );
+}
+
+/** Marks every accepted card as used by the batch just created. */
+export function markCardsUsed(batchId) {
+  for (const p of document.querySelectorAll('#file-cards [data-testid="file-card-batch"]')) {
+    p.textContent = `Used by batch ${batchId}`;
+    p.hidden = false;
+  }
+}
+
+/** The first results lines of a finished batch made from several files, and the files they cover. */
+export function renderResultsPeek(files, lines) {
+  $('results-files').textContent = files.length ? `Results cover ${files.join(', ')}. First lines:` : 'No results.';
+  const ul = $('results-lines');
+  ul.textContent = '';
+  append(
+    ul,
+    lines.map((l) => h('li', { text: l })),
+  );
+  show($('results-peek'), true);
 }
 
 /** A filter <select> from `filterOptions`, with its first option ("All …") chosen. */
