@@ -1,7 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Download, type Page } from 'playwright-core';
 import { api, startApp, type TestApp } from './support/app';
 
@@ -532,6 +533,186 @@ maybe('dashboard in a real browser', () => {
         '/v1/batch',
       ]),
     );
+    expect(foreign(w.requested)).toEqual([]);
+    expect(w.problems).toEqual([]);
+  });
+  /** A browser context of its own with the key entered, for the several-files tests (issue 12). */
+  async function openOwn() {
+    const own = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const p = await own.newPage();
+    const w = watch(p);
+    await p.goto(`${t.url}/dashboard`);
+    await p.getByTestId('key-input').fill(t.keys.pro);
+    await p.getByTestId('key-submit').click();
+    await p.getByTestId('upload-section').waitFor();
+    return { own, p, w };
+  }
+  const csv = (name: string, text: string) => ({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+  const resultsOf = async (p: Page) => {
+    const [download] = await Promise.all([p.waitForEvent('download'), p.getByTestId('download-results').click()]);
+    return (await readDownload(download))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { fileId: string; path?: string; row: number; status: string });
+  };
+
+  it('several files with one bad: a card each, then one Create batch for the accepted ones, followed to the end', async () => {
+    const { own, p, w } = await openOwn();
+    try {
+      await p
+        .getByTestId('file-input')
+        .setInputFiles([
+          csv('jan.csv', 'content,externalId\njan one,1\n,2\njan three,3\n'),
+          { name: 'scan.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7\n%\xe2\xe3\n1 0 obj\n') },
+          csv('feb.csv', 'content,externalId\nfeb one,1\nfeb two,2\n'),
+        ]);
+      await p.getByTestId('files').waitFor();
+      const cards = p.getByTestId('file-card');
+      expect(await cards.count()).toBe(3);
+      expect(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-state')))).toEqual([
+        'accepted',
+        'refused',
+        'accepted',
+      ]);
+      expect(await p.getByTestId('file-card-name').allTextContents()).toEqual(['jan.csv', 'scan.pdf', 'feb.csv']);
+      expect(await p.getByTestId('file-card-counts').allTextContents()).toEqual([
+        '2 items accepted, 1 row skipped',
+        '2 items accepted, 0 rows skipped',
+      ]);
+      expect(await p.getByTestId('file-card-warnings').first().textContent()).toContain(
+        'Row 3, column content: Content is empty, row skipped',
+      );
+      expect(await p.getByTestId('file-card-refusal').textContent()).toBe(
+        'This kind of file cannot be read. Upload a CSV, JSON or NDJSON file (gzip-compressed is fine).',
+      );
+      expect(await p.getByTestId('files-message').textContent()).toBe('3 files: 2 uploaded, 1 refused.');
+      // The single-file sections stay shut; so does the error box (one file was refused, not the upload).
+      await expect(p.getByTestId('summary').isHidden()).resolves.toBe(true);
+      await expect(p.getByTestId('error-wrap').isHidden()).resolves.toBe(true);
+      const ids = await cards.evaluateAll((els) =>
+        els.map((e) => e.getAttribute('data-file-id')).filter((x): x is string => x !== null),
+      );
+      expect(ids).toHaveLength(2);
+
+      // The rejected rows of one card.
+      const [rejected] = await Promise.all([
+        p.waitForEvent('download'),
+        p.getByTestId('file-card-download-errors').click(),
+      ]);
+      expect((await readDownload(rejected)).split(/\r?\n/)[0]).toBe('content,externalId,_row,_field,_code,_error');
+
+      // The dry run ran by itself with fileIds.
+      await p
+        .getByTestId('dry-run-verdict')
+        .filter({ hasText: /^Ready\. This batch would process 4 items/ })
+        .waitFor();
+      expect(w.batchPosts).toEqual([{ fileIds: ids, dryRun: true }]);
+      await p.evaluate('window.scrollTo(0, 0)');
+      await p.screenshot({ path: join(ARTIFACTS, 'dashboard-6-several-files.png'), fullPage: true });
+
+      await p.getByTestId('create-batch').click();
+      await p.locator('[data-testid="batch-status"][data-status="completed"]').waitFor({ timeout: 30000 });
+      expect(w.batchPosts).toEqual([{ fileIds: ids, dryRun: true }, { fileIds: ids }]);
+      expect(w.batchKeys).toEqual([undefined, expect.stringMatching(/^dashboard-[0-9a-f]{32}$/)]);
+      expect(await p.getByTestId('batch-counts').textContent()).toBe('4 succeeded, 0 failed');
+      expect(await p.getByTestId('file-card-batch').first().textContent()).toMatch(/^Used by batch b_/);
+      await p.getByTestId('results-peek').waitFor();
+      expect(await p.getByTestId('results-files').textContent()).toBe('Results cover jan.csv, feb.csv. First lines:');
+      expect(await p.getByTestId('results-lines').locator('li').allTextContents()).toEqual([
+        'jan.csv row 2: succeeded',
+        'jan.csv row 4: succeeded',
+        'feb.csv row 2: succeeded',
+        'feb.csv row 3: succeeded',
+      ]);
+      expect(await p.locator('#batch-heading').textContent()).toBe('4. Batch progress');
+      // The recent batches name a batch of several files by how many it holds.
+      await p.locator('[data-testid="recent-batch-row"]', { hasText: '2 files' }).first().waitFor();
+      const results = await resultsOf(p);
+      expect(results.map((r) => [r.fileId, r.row])).toEqual([
+        [ids[0], 2],
+        [ids[0], 4],
+        [ids[1], 2],
+        [ids[1], 3],
+      ]);
+      await p.evaluate('window.scrollTo(0, 0)');
+      await p.screenshot({ path: join(ARTIFACTS, 'dashboard-7-several-files-completed.png'), fullPage: true });
+    } finally {
+      await own.close();
+    }
+    expect(foreign(w.requested)).toEqual([]);
+    expect(w.problems).toEqual([]);
+  });
+
+  it('uploads a chosen folder, each file under its relative path, and the results name those paths', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'batchgate-dash-'));
+    const root = join(dir, 'reports');
+    for (const [rel, text] of [
+      ['jan/a.csv', 'content\nfolder a1\nfolder a2\n'],
+      ['feb/b.csv', 'content\nfolder b1\n'],
+    ]) {
+      await mkdir(dirname(join(root, rel)), { recursive: true });
+      await writeFile(join(root, rel), text);
+    }
+    const { own, p, w } = await openOwn();
+    try {
+      expect(await p.getByTestId('folder-input').getAttribute('webkitdirectory')).not.toBeNull();
+      await p.getByTestId('folder-input').setInputFiles(root);
+      await p.getByTestId('files').waitFor();
+      expect((await p.getByTestId('file-card-name').allTextContents()).sort()).toEqual([
+        'reports/feb/b.csv',
+        'reports/jan/a.csv',
+      ]);
+      await p
+        .getByTestId('dry-run-verdict')
+        .filter({ hasText: /^Ready\. This batch would process 3 items/ })
+        .waitFor();
+      await p.getByTestId('create-batch').click();
+      await p.locator('[data-testid="batch-status"][data-status="completed"]').waitFor({ timeout: 30000 });
+      await p.getByTestId('results-peek').waitFor();
+      const covered = (await p.getByTestId('results-files').textContent()) ?? '';
+      expect(covered).toContain('reports/jan/a.csv');
+      expect(covered).toContain('reports/feb/b.csv');
+      const results = await resultsOf(p);
+      expect(new Set(results.map((r) => r.path))).toEqual(new Set(['reports/jan/a.csv', 'reports/feb/b.csv']));
+    } finally {
+      await own.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(foreign(w.requested)).toEqual([]);
+    expect(w.problems).toEqual([]);
+  });
+
+  it('notes a file whose bytes were uploaded before, alone and among several', async () => {
+    const text = `content\nduplicate check ${Date.now()}\n`;
+    const { own, p, w } = await openOwn();
+    try {
+      await p.getByTestId('file-input').setInputFiles(csv('same.csv', text));
+      await p.getByTestId('summary').waitFor();
+      const first = (await p.getByTestId('summary-fileid').textContent()) ?? '';
+      await expect(p.getByTestId('duplicate-note').isHidden()).resolves.toBe(true);
+
+      await p.getByTestId('file-input').setInputFiles(csv('same-again.csv', text));
+      await p.getByTestId('summary-fileid').filter({ hasNotText: first }).waitFor();
+      const second = (await p.getByTestId('summary-fileid').textContent()) ?? '';
+      await p.getByTestId('duplicate-note').waitFor();
+      expect(await p.getByTestId('duplicate-note').textContent()).toBe(
+        `Same bytes as an earlier upload (${first}), not used in a batch yet.`,
+      );
+      // Used in a batch meanwhile: the note says which.
+      const made = await api(t, t.keys.pro, 'POST', '/v1/batch', { fileId: second });
+      expect(made.status).toBe(202);
+
+      await p.getByTestId('file-input').setInputFiles([csv('copy.csv', text), csv('new.csv', `${text}more\n`)]);
+      await p.getByTestId('files').waitFor();
+      const dup = p.getByTestId('file-card-duplicate');
+      expect(await dup.count()).toBe(1);
+      expect(await dup.textContent()).toBe(
+        `Same bytes as an earlier upload (${second}), already in batch ${made.body.id}.`,
+      );
+      await p.getByTestId('files').screenshot({ path: join(ARTIFACTS, 'dashboard-8-duplicate.png') });
+    } finally {
+      await own.close();
+    }
     expect(foreign(w.requested)).toEqual([]);
     expect(w.problems).toEqual([]);
   });

@@ -140,12 +140,21 @@ export function batchAnnouncement(b) {
   );
 }
 
+/** A batch made from several uploads: "3 files" (API.md, source type `files`), else null. */
+function filesSource(b) {
+  const s = b.source;
+  return s && s.type === 'files' && Array.isArray(s.files)
+    ? `${s.files.length} ${s.files.length === 1 ? 'file' : 'files'}`
+    : null;
+}
+
 export function batchTitle(b) {
-  return `${b.name || (b.source && b.source.originalFileName) || 'Batch'} · ${b.id}`;
+  return `${b.name || (b.source && b.source.originalFileName) || filesSource(b) || 'Batch'} · ${b.id}`;
 }
 
 /** The first cell of a recent-batches row: its name, else its file, else its id. */
 export function batchLabel(b) {
-  const source = b.source && b.source.type === 'file' ? b.source.originalFileName : 'direct items';
+  const several = filesSource(b);
+  const source = b.source && b.source.type === 'file' ? b.source.originalFileName : several || 'direct items';
   return b.name || source || b.id;
 }

@@ -150,6 +150,9 @@ describe('dashboard format', () => {
 
     expect(batchTitle({ ...running, name: 'January' })).toBe('January · b_1');
     expect(batchLabel({ id: 'b_2', name: null, source: { type: 'items' } })).toBe('direct items');
+    const files = { type: 'files', files: [{ fileId: 'f_a' }, { fileId: 'f_b' }] };
+    expect(batchLabel({ id: 'b_4', name: null, source: files })).toBe('2 files');
+    expect(batchTitle({ id: 'b_4', name: null, source: files })).toBe('2 files · b_4');
     expect(batchLabel({ id: 'b_3', name: null, source: { type: 'file', originalFileName: null } })).toBe('b_3');
   });
 

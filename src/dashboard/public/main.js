@@ -32,6 +32,7 @@ import {
   renderWarnings,
 } from './render.js';
 import {
+  fileNames,
   filePath,
   filesFromEntries,
   resultsFiles,
@@ -175,6 +176,8 @@ function resetUpload() {
   }
   show($('dry-run-result'), false);
   $('batch-name').value = '';
+  $('create-heading').textContent = '4. Create the batch';
+  $('batch-heading').textContent = '5. Batch progress';
   dispatch({ type: 'reset' });
 }
 
@@ -282,6 +285,9 @@ function onSeveralUploaded(answer) {
   $('files-heading').focus();
   if (!answer.accepted.length) return;
   state.target = { fileIds: answer.accepted.map((u) => u.fileId) };
+  // No preview step for several files: the steps are numbered on from the cards.
+  $('create-heading').textContent = '3. Create one batch of every accepted file';
+  $('batch-heading').textContent = '4. Batch progress';
   state.idempotencyKey = randomKey();
   show($('create-section'), true);
   void dryRun({ quiet: true });
@@ -310,7 +316,8 @@ async function peekResults(id) {
     return; // The download button still offers them; this is a glance only.
   }
   if (state.peekFor !== id) return;
-  renderResultsPeek(resultsFiles(text), resultsPeek(text));
+  const names = state.several ? fileNames(state.several.accepted) : {};
+  renderResultsPeek(resultsFiles(text, names), resultsPeek(text, 5, names));
 }
 
 function startExpiryCountdown(expiresAt) {

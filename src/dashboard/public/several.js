@@ -70,7 +70,7 @@ export function duplicateNote(dup) {
 /** A card's one-line counts: "370 items accepted, 130 rows skipped". */
 export function cardCounts(u) {
   const skipped = u.validationErrorCount || 0;
-  return `${fmt(u.itemCount)} items accepted, ${fmt(skipped)} ${skipped === 1 ? 'row' : 'rows'} skipped`;
+  return `${fmt(u.itemCount)} ${u.itemCount === 1 ? 'item' : 'items'} accepted, ${fmt(skipped)} ${skipped === 1 ? 'row' : 'rows'} skipped`;
 }
 
 /** The first row errors of a card, compactly: "Row 5, column content: Content is empty, row skipped". */
@@ -89,8 +89,20 @@ export function severalAnnouncement(s) {
   );
 }
 
+/** What names a results line's file: its path, else the name `names` (fileId → name) gives, else its fileId. */
+function fileOf(r, names) {
+  return r.path || (names && r.fileId && names[r.fileId]) || r.fileId;
+}
+
+/** fileId → the name a card shows (path, else original name), for the accepted files of `summarise`. */
+export function fileNames(accepted) {
+  const names = {};
+  for (const u of accepted) names[u.fileId] = u.path || u.originalFileName || u.fileId;
+  return names;
+}
+
 /** The first lines of an NDJSON results file, as "jan/a.csv row 2: succeeded". */
-export function resultsPeek(ndjson, max = 5) {
+export function resultsPeek(ndjson, max = 5, names = {}) {
   const out = [];
   for (const line of String(ndjson).split('\n')) {
     if (out.length >= max) break;
@@ -101,20 +113,20 @@ export function resultsPeek(ndjson, max = 5) {
     } catch {
       continue;
     }
-    const where = r.path || r.fileId || 'item';
+    const where = fileOf(r, names) || 'item';
     out.push(`${where} row ${r.row}: ${r.status}${r.error ? ` (${r.error})` : ''}`);
   }
   return out;
 }
 
 /** Every distinct file of a results file, in first-seen order (path, else fileId). */
-export function resultsFiles(ndjson) {
+export function resultsFiles(ndjson, names = {}) {
   const seen = [];
   for (const line of String(ndjson).split('\n')) {
     if (!line.trim()) continue;
     try {
       const r = JSON.parse(line);
-      const f = r.path || r.fileId;
+      const f = fileOf(r, names);
       if (f && !seen.includes(f)) seen.push(f);
     } catch {
       // not a line of results

@@ -3,6 +3,7 @@ import {
   cardCounts,
   cardWarnings,
   duplicateNote,
+  fileNames,
   filePath,
   filesFromEntries,
   resultsFiles,
@@ -121,6 +122,7 @@ describe('dashboard several files: the answer', () => {
 
   it('shows counts and the first warnings compactly', () => {
     expect(cardCounts(upload())).toBe('3 items accepted, 1 row skipped');
+    expect(cardCounts(upload({ itemCount: 1, validationErrorCount: 2 }))).toBe('1 item accepted, 2 rows skipped');
     expect(cardCounts(upload({ itemCount: 1200, validationErrorCount: 0 }))).toBe(
       `${(1200).toLocaleString()} items accepted, 0 rows skipped`,
     );
@@ -163,6 +165,13 @@ describe('dashboard several files: results', () => {
 
   it('lists the files the results mention', () => {
     expect(resultsFiles(ndjson)).toEqual(['jan/a.csv', 'f_b']);
+  });
+
+  it('names a file without a path by the name its card shows', () => {
+    const names = fileNames([upload({ fileId: 'f_b', originalFileName: 'b.csv' }), upload({ path: 'jan/a.csv' })]);
+    expect(names).toEqual({ f_b: 'b.csv', f_a: 'jan/a.csv' });
+    expect(resultsFiles(ndjson, names)).toEqual(['jan/a.csv', 'b.csv']);
+    expect(resultsPeek(ndjson, 5, names)[2]).toBe('b.csv row 2: succeeded');
   });
 });
 
