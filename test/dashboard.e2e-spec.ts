@@ -716,4 +716,31 @@ maybe('dashboard in a real browser', () => {
     expect(foreign(w.requested)).toEqual([]);
     expect(w.problems).toEqual([]);
   });
+  it('shows a card for each refused file when every file of several is refused, and offers no batch', async () => {
+    const { own, p, w } = await openOwn();
+    try {
+      await p
+        .getByTestId('file-input')
+        .setInputFiles([
+          { name: 'scan.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7\n%\xe2\xe3\n1 0 obj\n') },
+          csv('empty.csv', ''),
+        ]);
+      await p.getByTestId('files').waitFor();
+      expect(
+        await p.getByTestId('file-card').evaluateAll((els) => els.map((e) => e.getAttribute('data-state'))),
+      ).toEqual(['refused', 'refused']);
+      expect(await p.getByTestId('file-card-name').allTextContents()).toEqual(['scan.pdf', 'empty.csv']);
+      expect((await p.getByTestId('file-card-refusal').allTextContents())[0]).toContain(
+        'This kind of file cannot be read.',
+      );
+      await p.getByTestId('error').filter({ hasText: 'The upload failed.' }).waitFor();
+      await expect(p.getByTestId('create').isHidden()).resolves.toBe(true);
+      expect(w.batchPosts).toEqual([]);
+    } finally {
+      await own.close();
+    }
+    expect(foreign(w.requested)).toEqual([]);
+    // The refused upload's 4xx is logged by Chromium as a failed load, which watch() leaves out.
+    expect(w.problems).toEqual([]);
+  });
 });

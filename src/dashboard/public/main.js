@@ -289,6 +289,12 @@ function onSeveralUploaded(answer) {
   $('create-heading').textContent = '3. Create one batch of every accepted file';
   $('batch-heading').textContent = '4. Batch progress';
   state.idempotencyKey = randomKey();
+  // The batch needs every fileId: Create batch stops when the first of them expires.
+  const first = Math.min(...answer.accepted.map((u) => new Date(u.expiresAt).getTime()).filter((n) => !isNaN(n)));
+  clearInterval(state.expiryTimer);
+  if (Number.isFinite(first)) {
+    state.expiryTimer = setTimeout(() => dispatch({ type: 'expired' }), Math.max(0, first - Date.now()));
+  }
   show($('create-section'), true);
   void dryRun({ quiet: true });
 }
@@ -511,6 +517,7 @@ async function createBatch(event) {
   dispatch({ type: 'created' });
   // The upload is consumed: nothing more to do with it but look at it.
   if (target.fileIds) {
+    clearInterval(state.expiryTimer);
     markCardsUsed(created.id);
     state.peekFor = created.id;
   } else {
