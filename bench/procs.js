@@ -4,7 +4,7 @@
  * (`node dist/worker.js`), each with its own environment, stopped by pid when done. Everything
  * started here is tracked so that run.js can stop it even when a phase fails.
  */
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const http = require('./http');
@@ -15,6 +15,8 @@ const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 15_000;
 
 const running = new Set();
+/** Set by stopAll(): a phase still running after a failure or Ctrl-C starts nothing new. */
+let closed = false;
 
 function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -40,12 +42,14 @@ function tail(file, bytes) {
 /**
  * Starts `node <script>` with its output (the JSON request logs too) going to `logFile`, as it
  * would go to a log collector in production: not through a pipe that this busy process must drain.
+ * `cwd` defaults to the repository; the fleet-shaped phases give each process an empty one.
  */
-function startNode(script, env, label, logFile, nodeArgs = []) {
+function startNode(script, env, label, logFile, nodeArgs = [], cwd = ROOT) {
+  if (closed) throw new Error(`${label}: not started, the bench is stopping`);
   const out = fs.openSync(logFile, 'a');
   let child;
   try {
-    child = spawn(process.execPath, [...nodeArgs, script], { cwd: ROOT, env, stdio: ['ignore', out, out] });
+    child = spawn(process.execPath, [...nodeArgs, script], { cwd, env, stdio: ['ignore', out, out] });
   } finally {
     fs.closeSync(out);
   }
@@ -93,17 +97,28 @@ function startNode(script, env, label, logFile, nodeArgs = []) {
   return proc;
 }
 
-/** The api (`<dist>/main.js`) on `port`; resolves once GET /ready answers 200. */
-async function startApi(dist, env, port, logFile, nodeArgs) {
-  const proc = startNode(path.join(dist, 'main.js'), { ...env, PORT: String(port) }, 'api', logFile, nodeArgs);
+/**
+ * The api (`<dist>/main.js`) on `port`; resolves once GET /ready answers 200.
+ * `opts`: { label, cwd } (default 'api', the repository).
+ */
+async function startApi(dist, env, port, logFile, nodeArgs, opts = {}) {
+  const label = opts.label || 'api';
+  const proc = startNode(
+    path.join(dist, 'main.js'),
+    { ...env, PORT: String(port) },
+    label,
+    logFile,
+    nodeArgs,
+    opts.cwd,
+  );
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (proc.exited()) throw new Error(`api exited before it was ready\n${proc.output()}`);
+    if (proc.exited()) throw new Error(`${label} exited before it was ready\n${proc.output()}`);
     const res = await http.request({ port, path: '/ready', timeoutMs: 2000 }).catch(() => undefined);
     if (res && res.status === 200) break;
     if (Date.now() > deadline) {
       await proc.stop();
-      throw new Error(`api not ready within ${READY_TIMEOUT_MS} ms\n${proc.output()}`);
+      throw new Error(`${label} not ready within ${READY_TIMEOUT_MS} ms\n${proc.output()}`);
     }
     await delay(100);
   }
@@ -111,9 +126,9 @@ async function startApi(dist, env, port, logFile, nodeArgs) {
   return proc;
 }
 
-/** A worker process (`<dist>/worker.js`); resolves once it says it has started. */
-async function startWorker(dist, env, logFile, nodeArgs) {
-  const proc = startNode(path.join(dist, 'worker.js'), env, 'worker', logFile, nodeArgs);
+/** A worker process (`<dist>/worker.js`); resolves once it says it has started. `opts` as for startApi. */
+async function startWorker(dist, env, logFile, nodeArgs, opts = {}) {
+  const proc = startNode(path.join(dist, 'worker.js'), env, opts.label || 'worker', logFile, nodeArgs, opts.cwd);
   try {
     await proc.waitFor(/worker started/, READY_TIMEOUT_MS);
   } catch (e) {
@@ -134,11 +149,22 @@ function memoryOf(pid) {
   return { peak: kb('VmHWM'), rss: kb('VmRSS') };
 }
 
-/** Stops every process still running (SIGTERM, then SIGKILL); `hard` kills at once. */
+/** CPU time (user + system) a process has used so far, in seconds, from /proc/PID/stat. */
+let ticksPerSecond;
+function cpuOf(pid) {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (in parentheses, which may hold spaces): utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** Stops every process still running (SIGTERM, then SIGKILL) and refuses new ones; `hard` kills at once. */
 async function stopAll(hard = false) {
+  closed = true;
   const procs = [...running];
   if (hard) procs.forEach((p) => p.kill());
   else await Promise.all(procs.map((p) => p.stop()));
 }
 
-module.exports = { startApi, startWorker, memoryOf, stopAll, delay, ROOT };
+module.exports = { startApi, startWorker, memoryOf, cpuOf, stopAll, delay, ROOT };

@@ -11,7 +11,10 @@
  *   BENCH_RUNS=n           runs per figure (default 5)
  *   BENCH_BIG_RUNS=n       runs of the 1 GB upload (default 3; 0 skips it)
  *   BENCH_WORKER_RUNS=n    runs of the 1M-item batch (default 5)
- *   BENCH_ONLY=a,b         phases: throughput, memory, worker, create, race
+ *   BENCH_ONLY=a,b         phases: throughput, memory, worker, create, race, s3, cluster
+ *                          (s3: upload throughput on STORAGE_DRIVER=s3 against a private s3rver, as a
+ *                          ratio to the local driver; cluster: creates and workers on a private 3-master
+ *                          Redis Cluster beside a standalone Redis; bench/phases/)
  *   BENCH_PROFILE=api,worker   run those processes with --cpu-prof (profiles in bench/out/prof)
  *   BENCH_DIST=dir         measure another build instead of ./dist (to compare two versions)
  *   BENCH_NODE_ARGS="..."  extra node/V8 flags for the api and worker processes (e.g. GC settings)
@@ -26,12 +29,23 @@ const baseline = require('./baseline');
 const data = require('./data');
 const http = require('./http');
 const procs = require('./procs');
-const { fmt, percentile, summary, table } = require('./stats');
+const {
+  CONTENT_TYPES,
+  check,
+  uploadOk,
+  discard,
+  uploadSmall,
+  createMany,
+  createBatch,
+  waitCompleted,
+} = require('./api');
+const { MB, fmt, sizeLabel, summary, table } = require('./stats');
+const s3Phase = require('./phases/s3');
+const clusterPhase = require('./phases/cluster');
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const MB = 1e6;
 const SEED = 20260601;
-const PHASES = ['throughput', 'memory', 'worker', 'create', 'race'];
+const PHASES = ['throughput', 'memory', 'worker', 'create', 'race', 's3', 'cluster'];
 const WARMUP_ROUNDS = 3;
 
 function intEnv(name, def, min = 1) {
@@ -56,14 +70,14 @@ const CONFIG = {
   memoryRuns: intEnv('BENCH_MEMORY_RUNS', RUNS),
   bigRuns: Math.min(intEnv('BENCH_BIG_RUNS', QUICK ? 1 : 3, 0), intEnv('BENCH_MEMORY_RUNS', RUNS)),
   workerRuns: intEnv('BENCH_WORKER_RUNS', QUICK ? 1 : 5),
+  seed: SEED,
+  warmupRounds: WARMUP_ROUNDS,
   phases: (process.env.BENCH_ONLY || PHASES.join(',')).split(',').map((s) => s.trim()),
   profile: (process.env.BENCH_PROFILE || '').split(',').filter(Boolean),
 };
 for (const p of CONFIG.phases) if (!PHASES.includes(p)) throw new Error(`BENCH_ONLY: unknown phase "${p}"`);
 
 const OUT_DIR = path.join(procs.ROOT, 'bench', 'out');
-const sizeLabel = (bytes) =>
-  bytes >= 1000 * MB ? `${+(bytes / (1000 * MB)).toFixed(1)} GB` : `${+(bytes / MB).toFixed(1)} MB`;
 
 /** Figures, in the order they are printed. */
 const figures = [];
@@ -78,10 +92,6 @@ function fewer(n, why) {
 
 function log(message) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,6 +158,8 @@ async function setup(ctx) {
     PLANS_FILE: plansFile,
     WORKER_IN_PROCESS: 'false',
     PROCESSOR: 'accept',
+    // The pinned AWS SDK warns once per process that its releases after January 2027 need Node 22.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   const extra = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
   ctx.nodeArgs = (which) => [
@@ -181,26 +193,6 @@ async function sharedApi(ctx) {
   }
   return ctx.api;
 }
-
-async function uploadOk(api, agent, key, opts, expected) {
-  const res = await http.upload({ port: api.port, key, agent, ...opts });
-  check(res.status === 200, `upload of ${opts.fileName} answered ${res.status}: ${res.text.slice(0, 500)}`);
-  if (expected) {
-    check(
-      res.json.itemCount === expected.validRows && res.json.validationErrorCount === expected.rows - expected.validRows,
-      `upload of ${opts.fileName}: ${res.json.itemCount} items / ${res.json.validationErrorCount} errors, ` +
-        `expected ${expected.validRows} / ${expected.rows - expected.validRows}`,
-    );
-  }
-  return res;
-}
-
-async function discard(api, agent, key, fileId) {
-  const res = await http.json({ port: api.port, method: 'DELETE', path: `/v1/batch/upload/${fileId}`, key, agent });
-  check(res.status === 204, `discard answered ${res.status}`);
-}
-
-const CONTENT_TYPES = { csv: 'text/csv', ndjson: 'application/x-ndjson', json: 'application/json' };
 
 // ---------------------------------------------------------------------------------------------
 // 1-2. Baseline and upload throughput, side by side
@@ -368,8 +360,6 @@ async function memoryPhase(ctx) {
 // ---------------------------------------------------------------------------------------------
 // 5. Worker: a 1M-item batch through the accept processor
 
-const FINAL = ['completed', 'failed', 'cancelled'];
-
 async function workerPhase(ctx) {
   const api = await sharedApi(ctx);
   const worker = await procs.startWorker(ctx.dist, ctx.env, ctx.log('worker'), ctx.nodeArgs('worker'));
@@ -386,31 +376,9 @@ async function workerPhase(ctx) {
       });
       check(up.json.itemCount === CONFIG.workerItems, `worker upload has ${up.json.itemCount} items`);
       const t0 = http.now();
-      const created = await http.json({
-        port: api.port,
-        method: 'POST',
-        path: '/v1/batch',
-        key,
-        agent,
-        body: { fileId: up.json.fileId, name: `bench ${r}` },
-      });
-      check(created.status === 202, `create answered ${created.status}: ${created.text}`);
-      const id = created.json.id;
-      const deadline = Date.now() + 20 * 60_000;
-      let batch;
-      for (;;) {
-        const res = await http.json({ port: api.port, method: 'GET', path: `/v1/batch/${id}`, key, agent });
-        check(res.status === 200, `GET batch answered ${res.status}`);
-        batch = res.json;
-        if (FINAL.includes(batch.status)) break;
-        check(Date.now() < deadline, `batch ${id} not finished after 20 minutes (${batch.processedCount} done)`);
-        await procs.delay(50);
-      }
+      const id = await createBatch(api, agent, key, up.json.fileId, `bench ${r}`);
+      await waitCompleted(api, agent, key, id, CONFIG.workerItems);
       const ms = http.now() - t0;
-      check(
-        batch.status === 'completed' && batch.succeededCount === CONFIG.workerItems,
-        `batch ${id} ended ${batch.status} with ${batch.succeededCount} succeeded: ${JSON.stringify(batch.error)}`,
-      );
       rates.push(CONFIG.workerItems / (ms / 1000));
       log(
         `worker run ${r + 1}/${CONFIG.workerRuns}: ${Math.round(rates.at(-1))} items/s (${(ms / 1000).toFixed(1)} s)`,
@@ -430,67 +398,6 @@ async function workerPhase(ctx) {
 
 // ---------------------------------------------------------------------------------------------
 // 4. Create: latency and rate of POST /v1/batch on distinct fileIds
-
-const smallCsv = (i) => Buffer.from(`content,externalId\nFirst item ${i},c-${i}-1\nSecond item ${i},c-${i}-2\n`);
-
-async function uploadSmall(api, key, n, concurrency) {
-  const agent = http.agent(concurrency);
-  const ids = [];
-  let next = 0;
-  try {
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < n) {
-          const i = next++;
-          const res = await uploadOk(api, agent, key, {
-            data: smallCsv(i),
-            fileName: 's.csv',
-            contentType: 'text/csv',
-          });
-          ids[i] = res.json.fileId;
-        }
-      }),
-    );
-  } finally {
-    agent.destroy();
-  }
-  return ids;
-}
-
-async function createMany(api, key, ids, concurrency) {
-  const agent = http.agent(concurrency);
-  const latencies = [];
-  let next = 0;
-  try {
-    // Each client opens its connection first (keep-alive, as API clients do): the figure is the
-    // create itself, not 50 TCP handshakes landing at once.
-    await Promise.all(
-      Array.from({ length: concurrency }, () => http.request({ port: api.port, path: '/health', agent })),
-    );
-    const t0 = http.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < ids.length) {
-          const fileId = ids[next++];
-          const res = await http.json({
-            port: api.port,
-            method: 'POST',
-            path: '/v1/batch',
-            key,
-            agent,
-            body: { fileId },
-          });
-          check(res.status === 202, `create answered ${res.status}: ${res.text.slice(0, 300)}`);
-          latencies.push(res.ms);
-        }
-      }),
-    );
-    const seconds = (http.now() - t0) / 1000;
-    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), rate: ids.length / seconds };
-  } finally {
-    agent.destroy();
-  }
-}
 
 async function createPhase(ctx) {
   const api = await sharedApi(ctx);
@@ -623,16 +530,41 @@ function report(ctx) {
 // ---------------------------------------------------------------------------------------------
 
 async function cleanup(ctx) {
+  // The api and worker processes first, then the servers they use (s3rver, cluster nodes...).
   await procs.stopAll();
+  for (const { label, stop } of ctx.owned.splice(0).reverse()) {
+    await stop().catch((e) => log(`stopping ${label}: ${e.message}`));
+  }
   if (ctx.redis) await ctx.redis.stop();
   if (ctx.tmp) fs.rmSync(ctx.tmp, { recursive: true, force: true });
   if (ctx.dist) fs.rmSync(ctx.dist, { recursive: true, force: true });
 }
 
 async function main() {
-  const ctx = { machine: machine() };
+  const ctx = { machine: machine(), owned: [] };
   let cleaning;
   const cleanOnce = () => (cleaning ??= cleanup(ctx));
+  /**
+   * Starts a server for a phase (s3rver, a cluster, a Redis: `start()` resolves with something that
+   * has stop()); cleanup stops it, waiting for it first if the failure or Ctrl-C comes while it is
+   * still starting. Once cleanup has begun, nothing new is started.
+   */
+  ctx.own = (label, start) => {
+    if (cleaning) throw new Error(`${label}: not started, the bench is stopping`);
+    const starting = start();
+    ctx.owned.push({
+      label,
+      stop: () =>
+        starting.then(
+          (r) => r.stop(),
+          () => undefined,
+        ),
+    });
+    return starting;
+  };
+  /** An empty working directory for one process, as each would have on its own machine. */
+  ctx.emptyDir = (name) => fs.mkdtempSync(path.join(ctx.tmp, `cwd-${name}-`));
+  const bench = { config: CONFIG, figure, fewer, log };
   const onSignal = (signal) => {
     log(`${signal}: stopping what the bench started`);
     void cleanOnce().finally(() => process.exit(130));
@@ -649,6 +581,8 @@ async function main() {
       worker: workerPhase,
       create: createPhase,
       race: racePhase,
+      s3: (c) => s3Phase(c, bench),
+      cluster: (c) => clusterPhase(c, bench),
     };
     for (const phase of PHASES) if (CONFIG.phases.includes(phase)) await run[phase](ctx);
   } catch (e) {

@@ -1,6 +1,12 @@
 'use strict';
 /** Small statistics and formatting helpers for the benchmark table. */
 
+/** MB = 10^6 bytes, as every figure of the bench. */
+const MB = 1e6;
+
+const sizeLabel = (bytes) =>
+  bytes >= 1000 * MB ? `${+(bytes / (1000 * MB)).toFixed(1)} GB` : `${+(bytes / MB).toFixed(1)} MB`;
+
 function sorted(xs) {
   return [...xs].sort((a, b) => a - b);
 }
@@ -41,4 +47,4 @@ function table(header, rows) {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-module.exports = { median, percentile, summary, fmt, table };
+module.exports = { MB, median, percentile, summary, fmt, sizeLabel, table };
