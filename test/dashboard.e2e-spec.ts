@@ -609,6 +609,13 @@ maybe('dashboard in a real browser', () => {
       expect(w.batchPosts).toEqual([{ fileIds: ids, dryRun: true }]);
       await p.evaluate('window.scrollTo(0, 0)');
       await p.screenshot({ path: join(ARTIFACTS, 'dashboard-6-several-files.png'), fullPage: true });
+      // The cards fit a phone screen too (one per line), nothing sticking out sideways.
+      await p.setViewportSize({ width: 390, height: 844 });
+      await p.screenshot({ path: join(ARTIFACTS, 'dashboard-6-several-files-phone.png'), fullPage: true });
+      expect(await p.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(
+        0,
+      );
+      await p.setViewportSize({ width: 1280, height: 900 });
 
       await p.getByTestId('create-batch').click();
       await p.locator('[data-testid="batch-status"][data-status="completed"]').waitFor({ timeout: 30000 });
