@@ -221,7 +221,7 @@ describe('rejected-rows download of an upload with a 16 KB name', () => {
   });
 });
 
-describe('/ready checks that Redis accepts a write', () => {
+describe('Redis refusing writes: /ready checks a write, an upload mid-way answers 503', () => {
   let redis: PrivateRedis & { dir: string };
   let client: Redis;
   let t: TestApp;
@@ -256,25 +256,8 @@ describe('/ready checks that Redis accepts a write', () => {
     }
     expect((await api(t, undefined, 'GET', '/ready')).status).toBe(200);
   });
-});
 
-describe('Redis refusing writes (OOM) mid-upload', () => {
-  let redis: PrivateRedis & { dir: string };
-  let client: Redis;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    redis = await ownRedis();
-    client = new Redis(redis.url);
-    t = await startApp({ REDIS_URL: redis.url });
-  });
-  afterAll(async () => {
-    await t.close();
-    client.disconnect();
-    await redis.stop();
-  });
-
-  it('answers 503 with Retry-After, stores nothing, and uploads again once Redis has room', async () => {
+  it('answers 503 with Retry-After to an upload whose Redis runs out of memory mid-way, stores nothing, and uploads again once Redis has room', async () => {
     // The body is sent in two halves: the guards (and their Redis writes) pass on the first, then
     // Redis runs out of memory before the upload's own writes (the sweep index, the token).
     const boundary = 'oom-boundary';
