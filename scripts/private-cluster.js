@@ -157,17 +157,16 @@ async function masterPorts(port) {
  * replicas and each replica's link to its master is up (else a killed master has no one to fail over to).
  */
 async function replicasReady(ports, expected) {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+  // Ready when every master that serves slots has its replicas connected (what a failover needs).
+  const perMaster = expected / Math.max(1, (await masterPorts(ports[0])).length);
+  const deadline = Date.now() + 2 * READY_TIMEOUT_MS;
   for (;;) {
-    let ok = true;
-    for (const port of ports) {
-      const nodes = await cli(['-p', String(port), 'CLUSTER', 'NODES']).catch(() => '');
-      const slaves = nodes.split('\n').filter((l) => / (myself,)?slave /.test(l)).length;
-      if (slaves !== expected) ok = false;
-      if (/(^|\n)[^\n]* myself,slave /.test(nodes)) {
-        const info = await cli(['-p', String(port), 'INFO', 'replication']).catch(() => '');
-        if (!/master_link_status:up/.test(info)) ok = false;
-      }
+    const masters = await masterPorts(ports[0]).catch(() => []);
+    let ok = masters.length > 0;
+    for (const port of masters) {
+      const info = await cli(['-p', String(port), 'INFO', 'replication']).catch(() => '');
+      const connected = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+      if (connected < perMaster || !/slave0:.*state=online/.test(info)) ok = false;
     }
     if (ok) return;
     if (Date.now() > deadline) throw new Error('cluster replicas never came up');
