@@ -3,6 +3,7 @@ import type { AppConfig } from './config/app-config';
 import type { SchemaRegistry } from './ingest/schema-registry';
 import { ConfigModule } from './config/config.module';
 import { AdminModule } from './admin/admin.module';
+import { AuthModule } from './auth/auth.module';
 import { BatchesModule } from './batches/batches.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
@@ -26,6 +27,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        AuthModule,
         LoggingModule.forRoot(config),
         MetricsModule,
         LifecycleModule,

@@ -41,7 +41,12 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       'Bulk data intake: upload a file, get row-level validation warnings and a single-use fileId, create a batch.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      description:
+        "An API key, or a JWT from the platform's identity provider when AUTH_JWT_* is configured. Scopes (API keys in API_KEYS_FILE, a JWT's `scope` claim): uploads:write, batches:write, read; a credential without scopes may do everything its plan allows.",
+    })
     // Relative: the document is right wherever the service is reached (behind a proxy, on any port).
     .addServer('/', 'This service')
     .build();

@@ -1,40 +1,36 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { AppError } from '../errors/app-error';
-import { type AuthContext, setAuth } from './auth-context';
-
-function digest(key: string): Buffer {
-  return createHash('sha256').update(key).digest();
-}
+import { forbidden } from '../errors/errors';
+import { setAuth } from './auth-context';
+import { Credentials } from './credentials';
+import { PUBLIC_METADATA, SCOPE_METADATA, type Scope, allows, requiredScope } from './scopes';
 
 /**
- * `Authorization: Bearer <key>` on every /v1 route. Guards run before interceptors, so an
- * unknown key is refused before multer reads a byte of an upload.
+ * `Authorization: Bearer <API key or JWT>` on every /v1 route (API.md, Conventions), then the
+ * route's scope: its @RequireScope, else `read` for a GET. Guards run before interceptors, so a
+ * refused credential is refused before multer reads a byte of an upload. A route marked @Public()
+ * takes no credential.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly keys: { digest: Buffer; orgId: string; plan: string }[];
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly credentials: Credentials,
+  ) {}
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.keys = config.apiKeys.map((k) => ({ digest: digest(k.key), orgId: k.orgId, plan: k.plan }));
-  }
-
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_METADATA, targets)) return true;
     const req = context.switchToHttp().getRequest<Request>();
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.header('authorization') ?? '');
-    if (!match) throw new AppError('unauthorized', 'Missing API key: send "Authorization: Bearer <api key>".');
-    const given = digest(match[1]);
-    // Compare digests in constant time so key prefixes cannot be probed by timing.
-    const found = this.keys.find((k) => timingSafeEqual(k.digest, given));
-    if (!found) throw new AppError('unauthorized', 'Unknown API key.');
-    const auth: AuthContext = {
-      orgId: found.orgId,
-      plan: this.config.plans[found.plan],
-      keyId: found.digest.toString('base64url').slice(0, 22),
-    };
+    const auth = await this.credentials.authenticate(req.header('authorization'));
+    // Set before the scope check, so that a 403's log line names the organization too.
     setAuth(req, auth);
+    const needed = requiredScope(
+      req.method,
+      this.reflector.getAllAndOverride<Scope | undefined>(SCOPE_METADATA, targets),
+    );
+    if (!allows(auth.scopes, needed)) throw forbidden(needed);
     return true;
   }
 }

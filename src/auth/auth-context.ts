@@ -1,12 +1,24 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import type { Plan } from '../plans/plans';
+import type { Scope } from './scopes';
 
 export interface AuthContext {
   orgId: string;
   plan: Plan;
-  /** A digest of the API key (never the key): what rate limits are counted by. */
+  /**
+   * What rate limits are counted by, never a secret: a digest of the API key, or for a JWT a digest
+   * of its organization and `sub` (of its organization alone when it has no `sub`).
+   */
   keyId: string;
+  /** undefined: every scope (a credential without scopes may do everything its plan allows). */
+  scopes?: readonly Scope[];
+  /** How the caller authenticated. */
+  via: 'api_key' | 'jwt';
+  /** A JWT's `sub`, for the logs (never the token). */
+  subject?: string;
+  /** An API_KEYS_FILE entry's `name`, for the logs (never the key). */
+  keyName?: string;
 }
 
 const KEY = Symbol('auth');

@@ -6,6 +6,7 @@ import { ApiV1 } from '../http/api-v1.decorator';
 import { schemaRef } from '../http/openapi/schema-kit';
 import { ApiErrorResponses, ApiJsonResponse, ApiNdjsonResponse, IDEMPOTENT_REPLAYED } from '../http/openapi/responses';
 import { Auth, type AuthContext } from '../auth/auth-context';
+import { RequireScope } from '../auth/scopes';
 import { intQuery } from '../http/query';
 import { AppError } from '../errors/app-error';
 import { BATCH_STATUSES, type BatchStatus } from '../store/batch-record';
@@ -31,6 +32,7 @@ export class BatchController {
   ) {}
 
   @Post('batch')
+  @RequireScope('batches:write')
   @ApiOperation({
     summary:
       'Create a batch from an upload (consumed exactly once), from several uploads (fileIds, all or none) or from direct items, under the plan quotas',
@@ -128,6 +130,7 @@ export class BatchController {
 
   @Post('batch/:id/cancel')
   @HttpCode(202)
+  @RequireScope('batches:write')
   @ApiOperation({ summary: 'Cancel: items not yet processed are not processed' })
   @ApiJsonResponse(202, 'Batch', 'The batch, cancelled (a processing batch ends after the chunk in hand)')
   @ApiErrorResponses([404, 'batch_not_found'], [409, 'batch_finished (details.status)'])

@@ -9,3 +9,9 @@ export function newId(prefix: string): string {
 export function looksLikeId(id: string, prefix: string): boolean {
   return new RegExp(`^${prefix}_[A-Za-z0-9_-]{16,64}$`).test(id);
 }
+
+/**
+ * An organization id, from API_KEYS, API_KEYS_FILE or a JWT's claim: it becomes part of Redis keys
+ * and their hash tag, so only these characters.
+ */
+export const ORG_ID = /^[A-Za-z0-9_.-]{1,64}$/;

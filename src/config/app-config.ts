@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { ORG_ID } from '../common/ids';
 import { type Plan, loadPlans } from '../plans/plans';
+import { type JwtConfig, JwtConfigError, loadJwtConfig } from './jwt-config';
 import { type S3Config, S3ConfigError, loadS3Config } from './s3-config';
 
-export type { S3Config };
+export type { JwtConfig, S3Config };
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -24,8 +26,13 @@ export interface AppConfig {
   /** REDIS_CLUSTER_NODES: when set, every client is a Redis Cluster client and REDIS_URL is not read. */
   redisClusterNodes?: string[];
   fileTtlSeconds: number;
+  /** API_KEYS: plain keys (development). */
   apiKeys: ApiKey[];
-  /** Set when API_KEYS was not given: the development key printed at start. */
+  /** API_KEYS_FILE (absolute): hashed keys, read by the api at start and again whenever the file changes. */
+  apiKeysFile?: string;
+  /** AUTH_JWT_*: set when JWT bearer tokens are accepted. */
+  jwt?: JwtConfig;
+  /** Set when no credential is configured at all (no API_KEYS, API_KEYS_FILE or AUTH_JWT_*): the development key printed at start. */
   generatedDevKey?: string;
   plans: Record<string, Plan>;
   schemasDir?: string;
@@ -172,6 +179,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     }
   }
 
+  let jwt: JwtConfig | undefined;
+  try {
+    jwt = loadJwtConfig(env, (name, def, min, max) => int(env, name, def, min, max));
+  } catch (e) {
+    if (e instanceof JwtConfigError) throw new ConfigError(e.message);
+    throw e;
+  }
+  const apiKeysFile = env.API_KEYS_FILE?.trim() ? resolve(env.API_KEYS_FILE.trim()) : undefined;
+
   let apiKeys: ApiKey[] = [];
   let generatedDevKey: string | undefined;
   const rawKeys = env.API_KEYS?.trim();
@@ -185,7 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       if (rest.length || !key || !orgId || !plan)
         throw new ConfigError(`API_KEYS entries are key:orgId:plan, got "${entry.slice(0, 4)}…"`);
       if (key.length < 8) throw new ConfigError(`API_KEYS: each key needs at least 8 characters (org ${orgId})`);
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(orgId))
+      if (!ORG_ID.test(orgId))
         throw new ConfigError(`API_KEYS: orgId "${orgId}" must use letters, digits, '.', '_' or '-'`);
       if (!plans[plan])
         throw new ConfigError(
@@ -195,7 +211,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       seen.add(key);
       apiKeys.push({ key, orgId, plan });
     }
-  } else {
+  } else if (!apiKeysFile && !jwt) {
+    // Only when nothing else is configured: a deployment with a keys file or JWTs gets no extra key.
     generatedDevKey = `bg_dev_${randomBytes(18).toString('base64url')}`;
     apiKeys = [{ key: generatedDevKey, orgId: 'dev', plan: 'pro' }];
   }
@@ -225,6 +242,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     storageDir: resolve(env.STORAGE_DIR?.trim() || './data/uploads'),
     fileTtlSeconds: int(env, 'FILE_TTL_SECONDS', 3600, 1, 30 * 24 * 3600),
     apiKeys,
+    apiKeysFile,
+    jwt,
     generatedDevKey,
     plans,
     schemasDir: env.SCHEMAS_DIR?.trim() || undefined,

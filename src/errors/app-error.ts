@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   headers_too_large: 431,
   internal_error: 500,
+  auth_unavailable: 503,
   FILE_STORAGE_UNAVAILABLE: 503,
 } as const;
 
@@ -39,6 +40,8 @@ export class AppError extends Error {
     readonly rows?: RowErrorsBody,
     /** Seconds, for 429 and 503. */
     readonly retryAfter?: number,
+    /** Headers the answer carries besides Retry-After (`WWW-Authenticate` on 401 and 403). */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
     this.name = 'AppError';

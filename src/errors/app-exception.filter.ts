@@ -65,6 +65,7 @@ export function errorBody(error: AppError, requestId: string): Record<string, un
 /** Writes `error` as the answer to `req`; also used where no Nest handler is running (body idle timeout). */
 export function sendAppError(req: Request, res: Response, error: AppError): void {
   if (error.retryAfter !== undefined) res.setHeader('Retry-After', String(error.retryAfter));
+  for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
   if (error.code === 'request_timeout') {
     // The client stopped sending: nothing left to drain, and the connection is not worth keeping.
     res.setHeader('Connection', 'close');

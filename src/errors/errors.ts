@@ -110,3 +110,56 @@ export const routeNotFound = (method: string, path: string) =>
 
 export const internalError = (errorId: string) =>
   new AppError('internal_error', `Internal error (id ${errorId})`, { errorId });
+
+// ------------------------------------------------------------------ authentication (API.md, Conventions)
+
+export const AUTH_UNAVAILABLE = "The identity provider's keys cannot be fetched. Try again shortly.";
+
+/** `WWW-Authenticate` of a 401 for a missing or unknown API key: the scheme alone (RFC 6750 §3). */
+const BEARER = { 'WWW-Authenticate': 'Bearer' };
+
+/**
+ * RFC 6750's quoted-string allows neither `"` nor `\` and only printable ASCII: the descriptions are
+ * written here, but a claim or algorithm name can be part of one.
+ */
+const headerSafe = (text: string) => text.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?').slice(0, 200);
+
+export const missingCredential = () =>
+  new AppError(
+    'unauthorized',
+    'Missing credential: send "Authorization: Bearer <API key or token>".',
+    undefined,
+    undefined,
+    undefined,
+    BEARER,
+  );
+
+export const unknownApiKey = () =>
+  new AppError('unauthorized', 'Unknown API key.', undefined, undefined, undefined, BEARER);
+
+/** A JWT that cannot be accepted; `why` is short and names no secret ("the token has expired"). */
+export const invalidToken = (why: string) =>
+  new AppError('unauthorized', `Invalid token: ${why}.`, undefined, undefined, undefined, {
+    'WWW-Authenticate': `Bearer error="invalid_token", error_description="${headerSafe(why)}"`,
+  });
+
+/**
+ * 403: a valid credential whose scopes do not include the route's (RFC 6750 `insufficient_scope`).
+ * `scope` undefined: a route that takes only credentials without scopes.
+ */
+export const forbidden = (scope: string | undefined) =>
+  scope === undefined
+    ? new AppError('forbidden', 'This route takes only credentials without scopes.', undefined, undefined, undefined, {
+        'WWW-Authenticate': 'Bearer error="insufficient_scope"',
+      })
+    : new AppError(
+        'forbidden',
+        `This credential's scopes do not allow this route: it needs the "${scope}" scope.`,
+        { requiredScope: scope },
+        undefined,
+        undefined,
+        { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${headerSafe(scope)}"` },
+      );
+
+export const authUnavailable = (retryAfter: number) =>
+  new AppError('auth_unavailable', AUTH_UNAVAILABLE, undefined, undefined, Math.max(1, Math.ceil(retryAfter)));

@@ -25,18 +25,19 @@ export function prettyLogs(config: Pick<AppConfig, 'logFormat'>): boolean {
   return config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
 }
 
-/** `12:30:01 INFO  GET /v1/batches 200 3 ms org=acme id=…`, or `[Context] message`. */
+/** `12:30:01 INFO  GET /v1/batches 200 3 ms org=acme sub=… id=…`, or `[Context] message`. */
 function prettyStream(): DestinationStream {
   return PinoPretty({
     sync: true,
     translateTime: 'SYS:HH:MM:ss',
-    ignore: 'pid,hostname,context,req,res,requestId,orgId,route,status,durationMs',
+    ignore: 'pid,hostname,context,req,res,requestId,orgId,sub,keyName,route,status,durationMs',
     messageFormat: (log, messageKey) => {
       const raw = log[messageKey];
       const message = typeof raw === 'string' ? raw : JSON.stringify(raw ?? '');
       if (typeof log.durationMs === 'number') {
         const org = typeof log.orgId === 'string' ? ` org=${log.orgId}` : '';
-        return `${message} ${log.durationMs} ms${org} id=${String(log.requestId)}`;
+        const who = typeof log.sub === 'string' ? ` sub=${log.sub}` : '';
+        return `${message} ${log.durationMs} ms${org}${who} id=${String(log.requestId)}`;
       }
       return typeof log.context === 'string' ? `[${log.context}] ${message}` : message;
     },
@@ -94,7 +95,14 @@ function quietNestStartup(this: PinoInstance, args: Parameters<LogFn>, method: L
 function requestFields(req: IncomingMessage, res: ServerResponse) {
   const r = req as Req;
   const auth = authOf(r as never);
-  return { ...(auth && { orgId: auth.orgId }), route: routeOf(r), status: res.statusCode };
+  return {
+    // Who, never with what: a JWT's `sub` or a keys-file entry's `name`, not the token or the key.
+    ...(auth && { orgId: auth.orgId }),
+    ...(auth?.subject !== undefined && { sub: auth.subject }),
+    ...(auth?.keyName !== undefined && { keyName: auth.keyName }),
+    route: routeOf(r),
+    status: res.statusCode,
+  };
 }
 
 function urlOf(req: IncomingMessage): string | undefined {

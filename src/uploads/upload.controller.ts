@@ -18,6 +18,7 @@ import { schemaRef } from '../http/openapi/schema-kit';
 import { ApiErrorResponses, ApiJsonResponse } from '../http/openapi/responses';
 import { REJECTED_ROWS_CSV_EXAMPLE } from '../http/openapi/examples';
 import { Auth, type AuthContext } from '../auth/auth-context';
+import { RequireScope } from '../auth/scopes';
 import { rejectedRowsDisposition } from '../common/content-disposition';
 import { intQuery } from '../http/query';
 import { AppError } from '../errors/app-error';
@@ -38,6 +39,7 @@ export class UploadController {
 
   @Post()
   @HttpCode(200)
+  @RequireScope('uploads:write')
   @UseGuards(UploadPrecheckGuard)
   @UseInterceptors(MultipartInterceptor)
   @ApiOperation({
@@ -61,7 +63,10 @@ export class UploadController {
     [402, 'quota_exceeded (plan without batches)'],
     [413, 'payload_too_large; every file refused: details.files'],
     [415, 'unsupported_format; every file refused: details.files'],
-    [503, 'FILE_STORAGE_UNAVAILABLE: file storage not configured, or storage or Redis unavailable (Retry-After)'],
+    [
+      503,
+      "FILE_STORAGE_UNAVAILABLE: file storage not configured, or storage or Redis unavailable, or auth_unavailable: a JWT's signing keys cannot be fetched (Retry-After)",
+    ],
   )
   upload(@Auth() auth: AuthContext, @Req() req: Request) {
     // multer groups the parts by field name; `index` gives them back their order in the body.
@@ -130,6 +135,7 @@ export class UploadController {
 
   @Delete(':fileId')
   @HttpCode(204)
+  @RequireScope('uploads:write')
   @ApiOperation({ summary: 'Discard an unconsumed upload and its stored data' })
   @ApiResponse({ status: 204, description: 'Discarded (no body)' })
   @ApiErrorResponses([404, 'file_not_found'], [409, 'file_already_consumed (details.batchId)'], [410, 'file_expired'])

@@ -53,6 +53,10 @@ export function sentenceFor(e) {
   switch (e.code) {
     case 'unauthorized':
       return 'This API key was not accepted. Check it and enter it again.';
+    case 'forbidden':
+      return "This key's scopes do not allow this step (uploads need uploads:write, batches batches:write, reading read).";
+    case 'auth_unavailable':
+      return 'The identity provider cannot be reached right now to check this token. Try again shortly.';
     case 'quota_exceeded': {
       const limit = e.details && e.details.limit;
       if (limit === 'batchEnabled') return 'Your plan does not include batch processing.';

@@ -12,7 +12,7 @@ const ApiError: SchemaObject = {
     code: {
       type: 'string',
       description:
-        "One of API.md's error codes (validation_error, file_parsing_failed, unauthorized, quota_exceeded, file_not_found, batch_not_found, not_found, file_already_consumed, idempotency_conflict, batch_finished, file_expired, payload_too_large, unsupported_format, idempotency_key_reused, rate_limited, internal_error, FILE_STORAGE_UNAVAILABLE, ...); new codes may be added",
+        "One of API.md's error codes (validation_error, file_parsing_failed, unauthorized, quota_exceeded, forbidden, file_not_found, batch_not_found, not_found, file_already_consumed, idempotency_conflict, batch_finished, file_expired, payload_too_large, unsupported_format, idempotency_key_reused, rate_limited, internal_error, auth_unavailable, FILE_STORAGE_UNAVAILABLE, ...); new codes may be added",
     },
     message: { type: 'string', description: 'A sentence for people' },
     details: {

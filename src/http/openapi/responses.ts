@@ -19,12 +19,17 @@ export const IDEMPOTENT_REPLAYED: Record<string, HeaderObject> = {
 };
 
 const WWW_AUTHENTICATE: Record<string, HeaderObject> = {
-  'WWW-Authenticate': { description: 'Bearer (RFC 6750)', schema: { type: 'string' } },
+  'WWW-Authenticate': {
+    description:
+      'RFC 6750: `Bearer`; for a refused JWT `Bearer error="invalid_token", error_description="..."`; on 403 `Bearer error="insufficient_scope", scope="..."`',
+    schema: { type: 'string' },
+  },
 };
 
 /** Headers API.md gives error answers besides the envelope (Conventions; "Error envelope"). */
 const ERROR_HEADERS: Record<number, Record<string, HeaderObject>> = {
   401: WWW_AUTHENTICATE,
+  403: WWW_AUTHENTICATE,
   429: RETRY_AFTER,
   503: RETRY_AFTER,
 };
