@@ -3,6 +3,7 @@ import type { AppConfig } from './config/app-config';
 import type { SchemaRegistry } from './ingest/schema-registry';
 import { ConfigModule } from './config/config.module';
 import { AdminModule } from './admin/admin.module';
+import type { ApiKeyFile } from './auth/api-key-file';
 import { AuthModule } from './auth/auth.module';
 import { BatchesModule } from './batches/batches.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -22,12 +23,12 @@ import { UploadsModule } from './uploads/uploads.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, schemas?: SchemaRegistry): DynamicModule {
+  static forRoot(config: AppConfig, schemas?: SchemaRegistry, keysFile?: ApiKeyFile | null): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        AuthModule,
+        AuthModule.forRoot(config, keysFile),
         LoggingModule.forRoot(config),
         MetricsModule,
         LifecycleModule,

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type Redis from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
+import { openApiKeyFile } from './auth/api-key-file';
 import { configureApp } from './app.setup';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { preflight } from './bootstrap';
@@ -16,7 +17,9 @@ import { REDIS } from './redis/redis.module';
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
   const schemas = await preflight(config);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, schemas), {
+  // Read before Nest starts, so an unusable file stops the api with one line (workers never read it).
+  const keysFile = openApiKeyFile(config);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, schemas, keysFile), {
     bodyParser: false,
     bufferLogs: true,
     // Start-up errors reach the catch below, which prints one line instead of a stack.

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { ORG_ID } from '../common/ids';
 import { hasControlCharacters } from '../common/text';
-import { ConfigError } from '../config/app-config';
+import { type AppConfig, ConfigError } from '../config/app-config';
 import type { Plan } from '../plans/plans';
 import { SCOPES, type Scope, isScope } from './scopes';
 
@@ -172,4 +172,12 @@ export class ApiKeyFile {
       this.polling = false;
     }
   }
+}
+
+/** Nest token of the API_KEYS_FILE in use (null when none is configured). */
+export const API_KEY_FILE = Symbol('API_KEY_FILE');
+
+/** API_KEYS_FILE read and checked: a ConfigError (one line) when it has no good set. */
+export function openApiKeyFile(config: Pick<AppConfig, 'apiKeysFile' | 'plans'>): ApiKeyFile | null {
+  return config.apiKeysFile ? new ApiKeyFile(config.apiKeysFile, config.plans) : null;
 }

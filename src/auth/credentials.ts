@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { createHash } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { invalidToken, missingCredential, unknownApiKey } from '../errors/errors';
-import { ApiKeyFile } from './api-key-file';
+import { API_KEY_FILE, type ApiKeyFile } from './api-key-file';
 import type { AuthContext } from './auth-context';
 import { JwtVerifier, looksLikeJwt } from './jwt-verifier';
 import type { Scope } from './scopes';
@@ -29,13 +29,13 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 @Injectable()
 export class Credentials implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly envKeys = new Map<string, KnownKey>();
-  private readonly file?: ApiKeyFile;
   private readonly jwt?: JwtVerifier;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(API_KEY_FILE) private readonly file: ApiKeyFile | null,
+  ) {
     for (const k of config.apiKeys) this.envKeys.set(sha256(k.key), { orgId: k.orgId, plan: k.plan });
-    // An unusable keys file at start stops the start-up (ConfigError, one line).
-    if (config.apiKeysFile) this.file = new ApiKeyFile(config.apiKeysFile, config.plans);
     if (config.jwt) this.jwt = new JwtVerifier(config.jwt, config.plans);
   }
 

@@ -1,4 +1,18 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig } from './app-config';
+
+const pem = (type: 'rsa' | 'ec' | 'ed25519', opts: Record<string, unknown> = {}) =>
+  generateKeyPairSync(
+    type as 'rsa',
+    {
+      modulusLength: 2048,
+      ...opts,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    } as never,
+  ) as unknown as { publicKey: string; privateKey: string };
+const RSA = pem('rsa');
+const SECRET = 'a-secret-of-at-least-thirty-two-bytes!';
 
 describe('configuration', () => {
   it('has the defaults of API.md', () => {
@@ -74,6 +88,28 @@ describe('configuration', () => {
     ],
     [{ BODY_IDLE_TIMEOUT_SECONDS: '0' }, 'BODY_IDLE_TIMEOUT_SECONDS'],
     [{ BODY_IDLE_TIMEOUT_SECONDS: '1.5' }, 'BODY_IDLE_TIMEOUT_SECONDS'],
+    // Exactly one way of verifying JWTs (API.md, Conventions).
+    [{ AUTH_JWT_JWKS_URL: 'https://idp.example/jwks', AUTH_JWT_SECRET: SECRET }, 'AUTH_JWT_JWKS_URL'],
+    [{ AUTH_JWT_PUBLIC_KEY: 'pem', AUTH_JWT_SECRET: SECRET }, 'AUTH_JWT_JWKS_URL'],
+    [
+      { AUTH_JWT_JWKS_URL: 'https://idp.example/jwks', AUTH_JWT_PUBLIC_KEY: 'pem', AUTH_JWT_SECRET: SECRET },
+      'AUTH_JWT_JWKS_URL',
+    ],
+    [{ AUTH_JWT_ISSUER: 'https://idp.example/' }, 'AUTH_JWT_ISSUER'],
+    [{ AUTH_JWT_AUDIENCE: 'batchgate' }, 'AUTH_JWT_AUDIENCE'],
+    [{ AUTH_JWT_JWKS_URL: 'ftp://idp.example/jwks' }, 'AUTH_JWT_JWKS_URL'],
+    [{ AUTH_JWT_JWKS_URL: 'not a url' }, 'AUTH_JWT_JWKS_URL'],
+    [{ AUTH_JWT_JWKS_URL: 'https://idp.example/jwks', AUTH_JWT_JWKS_TIMEOUT_MS: '0' }, 'AUTH_JWT_JWKS_TIMEOUT_MS'],
+    [
+      { AUTH_JWT_JWKS_URL: 'https://idp.example/jwks', AUTH_JWT_JWKS_COOLDOWN_SECONDS: 'x' },
+      'AUTH_JWT_JWKS_COOLDOWN_SECONDS',
+    ],
+    [{ AUTH_JWT_SECRET: 'too-short' }, 'AUTH_JWT_SECRET'],
+    [{ AUTH_JWT_PUBLIC_KEY: 'not a pem' }, 'AUTH_JWT_PUBLIC_KEY'],
+    [{ AUTH_JWT_PUBLIC_KEY: RSA.privateKey }, 'AUTH_JWT_PUBLIC_KEY'],
+    [{ AUTH_JWT_PUBLIC_KEY: pem('rsa', { modulusLength: 1024 }).publicKey }, 'AUTH_JWT_PUBLIC_KEY'],
+    [{ AUTH_JWT_PUBLIC_KEY: pem('ec', { namedCurve: 'secp256k1' }).publicKey }, 'AUTH_JWT_PUBLIC_KEY'],
+    [{ AUTH_JWT_SECRET: SECRET, AUTH_JWT_ORG_CLAIM: 'a\nb' }, 'AUTH_JWT_ORG_CLAIM'],
   ])('stops on %j with one line naming %s', (env, variable) => {
     let error: unknown;
     try {
@@ -85,5 +121,53 @@ describe('configuration', () => {
     const message = (error as Error).message;
     expect(message.startsWith(variable)).toBe(true);
     expect(message).not.toContain('\n');
+  });
+
+  describe('authentication', () => {
+    it('pins the algorithms to the key: RS*/PS* for RSA, ES256 for P-256, EdDSA for Ed25519, HS256 for a secret', () => {
+      const rsa = loadConfig({ AUTH_JWT_PUBLIC_KEY: RSA.publicKey }).jwt!;
+      expect(rsa.source.algorithms).toEqual(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);
+      const ec = loadConfig({ AUTH_JWT_PUBLIC_KEY: pem('ec', { namedCurve: 'P-256' }).publicKey }).jwt!;
+      expect(ec.source.algorithms).toEqual(['ES256']);
+      expect(loadConfig({ AUTH_JWT_PUBLIC_KEY: pem('ed25519').publicKey }).jwt!.source.algorithms).toContain('EdDSA');
+      const secret = loadConfig({ AUTH_JWT_SECRET: SECRET }).jwt!;
+      expect(secret.source.algorithms).toEqual(['HS256']);
+      const jwks = loadConfig({ AUTH_JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json' }).jwt!;
+      expect(jwks.source.algorithms).not.toContain('HS256');
+      expect(jwks.source).toMatchObject({ kind: 'jwks', cooldownMs: 30_000, timeoutMs: 5000 });
+    });
+
+    it('takes a PEM whose newlines are written as \\n (one-line environments)', () => {
+      const oneLine = RSA.publicKey.trim().replace(/\n/g, '\\n');
+      expect(oneLine).not.toContain('\n');
+      expect(loadConfig({ AUTH_JWT_PUBLIC_KEY: oneLine }).jwt!.source.kind).toBe('public-key');
+    });
+
+    it('reads issuer, audiences and claim names, with the defaults of API.md', () => {
+      expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).jwt).toMatchObject({ orgClaim: 'org_id', planClaim: 'plan' });
+      const c = loadConfig({
+        AUTH_JWT_SECRET: SECRET,
+        AUTH_JWT_ISSUER: 'https://idp.example/',
+        AUTH_JWT_AUDIENCE: 'batchgate, batchgate-staging',
+        AUTH_JWT_ORG_CLAIM: 'https://platform.example/org',
+        AUTH_JWT_PLAN_CLAIM: 'tier',
+      }).jwt!;
+      expect(c).toMatchObject({
+        issuer: 'https://idp.example/',
+        audience: ['batchgate', 'batchgate-staging'],
+        orgClaim: 'https://platform.example/org',
+        planClaim: 'tier',
+      });
+    });
+
+    it('makes a development key only when no credential at all is configured', () => {
+      expect(loadConfig({}).generatedDevKey).toBeDefined();
+      expect(loadConfig({ API_KEYS_FILE: '/etc/batchgate/keys.json' })).toMatchObject({
+        generatedDevKey: undefined,
+        apiKeys: [],
+        apiKeysFile: '/etc/batchgate/keys.json',
+      });
+      expect(loadConfig({ AUTH_JWT_SECRET: SECRET })).toMatchObject({ generatedDevKey: undefined, apiKeys: [] });
+    });
   });
 });

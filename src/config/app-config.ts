@@ -203,7 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       if (key.length < 8) throw new ConfigError(`API_KEYS: each key needs at least 8 characters (org ${orgId})`);
       if (!ORG_ID.test(orgId))
         throw new ConfigError(`API_KEYS: orgId "${orgId}" must use letters, digits, '.', '_' or '-'`);
-      if (!plans[plan])
+      if (!Object.hasOwn(plans, plan))
         throw new ConfigError(
           `API_KEYS: unknown plan "${plan}" for org ${orgId} (plans: ${Object.keys(plans).join(', ')})`,
         );

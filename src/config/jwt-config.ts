@@ -101,7 +101,7 @@ function claimName(env: NodeJS.ProcessEnv, name: string, def: string): string {
   const raw = env[name]?.trim();
   if (!raw) return def;
   if (raw.length > 200 || hasControlCharacters(raw))
-    throw new JwtConfigError(`${name} must be a claim name, got "${raw}"`);
+    throw new JwtConfigError(`${name} must be a claim name, got ${JSON.stringify(raw.slice(0, 200))}`);
   return raw;
 }
 
@@ -114,7 +114,8 @@ export function loadJwtConfig(
   int: (name: string, def: number, min: number, max: number) => number,
 ): JwtConfig | undefined {
   const given = SOURCES.filter((name) => set(env, name));
-  if (given.length > 1) throw new JwtConfigError(`Set only one of ${SOURCES.join(', ')} (got ${given.join(' and ')})`);
+  if (given.length > 1)
+    throw new JwtConfigError(`${SOURCES.join(', ')}: set only one of them, got ${given.join(' and ')}`);
   if (given.length === 0) {
     const stray = OPTIONS.find((name) => set(env, name));
     if (stray) throw new JwtConfigError(`${stray} is set but none of ${SOURCES.join(', ')} is`);

@@ -65,6 +65,8 @@ export async function startApp(env: Record<string, string> = {}, opts: { tag?: s
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     logger: process.env.BATCHGATE_TEST_LOGS ? new Logger() : false,
+    // As main.ts: a start-up error (an unusable API_KEYS_FILE, say) is thrown, not a process.exit.
+    abortOnError: false,
   });
   configureApp(app, config);
   await app.listen(0, '127.0.0.1');
