@@ -114,9 +114,11 @@ describe('dashboard api: errors', () => {
       'Too many requests for your plan right now. Wait a moment and try again.',
     );
     expect(sentence(0, 'network')).toBe('batchgate could not be reached. Check your connection and try again.');
-    expect(sentence(503, 'auth_unavailable')).toBe(
+    expect(sentence(503, 'something_new')).toBe(
       'batchgate had a problem on its side (HTTP 503). Try again in a moment.',
     );
+    expect(sentence(503, 'auth_unavailable')).toMatch(/^The identity provider cannot be reached/);
+    expect(sentence(403, 'forbidden')).toMatch(/^This key's scopes do not allow this step/);
     expect(sentence(418, 'teapot')).toBe('The request failed (HTTP 418).');
     for (const code of [
       'file_not_found',
