@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -128,6 +128,19 @@ describe('JWT bearer tokens through a JWKS (RS256, ES256)', () => {
     // A key the set has, but the token claims a kid of it while signed by another: a bad signature.
     const forged = await token({ ...stranger.signer, kid: 'rsa-1' }, { org_id: org, plan: 'pro' });
     expectInvalidToken(await api(t, forged, 'GET', '/v1/batches'), /bad signature/);
+  });
+
+  it('refuses a token whose key in the set cannot be used (RSA under 2048 bits) with a 401, not a 500', async () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const kid = `weak-${tag()}`;
+    jwks.keys = [...jwks.keys, { ...(weak.publicKey.export({ format: 'jwk' }) as JWK), kid, alg: 'RS256' }];
+    const input = `${b64({ alg: 'RS256', kid })}.${b64({ iss: ISSUER, aud: AUDIENCE, org_id: org, plan: 'pro', exp: now() + 300 })}`;
+    const signature = sign('sha256', Buffer.from(input), weak.privateKey).toString('base64url');
+    expectInvalidToken(await api(t, `${input}.${signature}`, 'GET', '/v1/batches'), /cannot be used/);
+    // Not an outage: tokens of the other keys still verify against the provider.
+    expect((await api(t, await token(rsa.signer, { org_id: org, plan: 'pro' }), 'GET', '/v1/batches')).status).toBe(
+      200,
+    );
   });
 
   it('refuses HS256 "signed" with the RSA public key, and alg none', async () => {

@@ -23,8 +23,12 @@ const RETRY_MS = 5000;
 /** How long a fetched key set is used before it is fetched again (a key removed from the set stops working then). */
 const CACHE_MAX_AGE_MS = 10 * 60 * 1000;
 
-/** A token's `kid` the key set lacks (or several keys fit): the token's fault, a 401. */
+/**
+ * Not an outage: a token's `kid` the key set lacks (or several keys fit), or a key of the set that
+ * cannot verify this token (jose's TypeError or JWKInvalid when it imports the key). A 401 each.
+ */
 const isMiss = (e: unknown) => e instanceof errors.JWKSNoMatchingKey || e instanceof errors.JWKSMultipleMatchingKeys;
+const notAnOutage = (e: unknown) => isMiss(e) || e instanceof TypeError || e instanceof errors.JWKInvalid;
 
 /**
  * AUTH_JWT_JWKS_URL through jose's createRemoteJWKSet (fetch with a timeout, cache), with two
@@ -63,7 +67,7 @@ export class JwksKeys {
       try {
         return await this.fromRemote(header, token);
       } catch (e) {
-        if (isMiss(e)) throw e;
+        if (notAnOutage(e)) throw e;
         this.retryAt = Date.now() + RETRY_MS;
         this.logger.warn(`the JWKS at ${this.url.origin}${this.url.pathname} cannot be fetched: ${describe(e)}`);
       }

@@ -56,7 +56,7 @@ function reasonOf(e: unknown): string | undefined {
   if (e instanceof errors.JWKSMultipleMatchingKeys) return 'several signing keys match the token; give it a kid';
   if (e instanceof errors.JWTInvalid || e instanceof errors.JWSInvalid || e instanceof errors.JOSENotSupported)
     return 'malformed token';
-  if (e instanceof errors.JWKInvalid) return 'the key does not fit this signing algorithm';
+  if (e instanceof errors.JWKInvalid) return "the key set's key for this token cannot be used";
   return undefined;
 }
 
@@ -99,6 +99,10 @@ export class JwtVerifier {
       if (e instanceof KeysUnavailableError) throw authUnavailable(e.retryAfterSeconds);
       const reason = reasonOf(e);
       if (reason) throw invalidToken(reason);
+      // jose's TypeErrors are about the key (an RSA key under 2048 bits, a JWK it cannot import). The
+      // configured public key and secret were checked at start, so here it is the provider's key set.
+      if (e instanceof TypeError && this.config.source.kind === 'jwks')
+        throw invalidToken("the key set's key for this token cannot be used");
       throw e;
     }
     return this.contextOf(payload);
