@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
  * DESIGN.md's layers, enforced (README, "Layout"): imports point from the edge down to shared code,
  * never back. Each block names what its folders may not import; `npm run lint` fails on a backward edge.
  */
-const FEATURES = ['uploads', 'batches', 'processing', 'dashboard', 'health', 'admin'];
+const FEATURES = ['uploads', 'sessions', 'batches', 'processing', 'dashboard', 'health', 'admin'];
 const EDGE = [...FEATURES, 'http', 'rate-limit'];
 const ADAPTERS = ['redis', 'storage', 'store', 'queue', 'metrics', 'logging', 'schemas', 'lifecycle'];
 const SHARED = ['errors', 'config', 'common', 'auth', 'plans'];
@@ -58,17 +58,21 @@ const layers = [
     rules: forbid(EDGE, 'Adapters (Redis, storage, store, queue, ...) never import a feature or the HTTP edge.'),
   },
   {
-    files: ['src/batches/**/*.ts'],
-    rules: forbid(['uploads', 'processing', 'dashboard', 'health', 'admin'], 'Features do not import each other.'),
+    // The intake core (bytes → stored upload → fileId), shared by the api's uploads and the worker's sessions.
+    files: ['src/intake/**/*.ts'],
+    rules: forbid(EDGE, 'The intake core never imports a feature or the HTTP edge.'),
   },
-  {
-    files: ['src/uploads/**/*.ts'],
-    rules: forbid(['batches', 'processing', 'dashboard', 'health', 'admin'], 'Features do not import each other.'),
-  },
+  ...FEATURES.filter((f) => f !== 'processing').map((feature) => ({
+    files: [`src/${feature}/**/*.ts`],
+    rules: forbid(
+      FEATURES.filter((f) => f !== feature),
+      'Features do not import each other.',
+    ),
+  })),
   {
     files: ['src/processing/**/*.ts'],
     rules: forbid(
-      ['batches', 'uploads', 'dashboard', 'health', 'admin', 'http', 'rate-limit'],
+      ['batches', 'uploads', 'sessions', 'dashboard', 'health', 'admin', 'http', 'rate-limit'],
       'The worker imports no api feature.',
     ),
   },

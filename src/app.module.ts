@@ -6,6 +6,7 @@ import { AdminModule } from './admin/admin.module';
 import { BatchesModule } from './batches/batches.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
+import { IntakeModule } from './intake/intake.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsHttpModule } from './metrics/metrics-http.module';
@@ -18,6 +19,7 @@ import { SchemasModule } from './schemas/schemas.module';
 import { StorageModule } from './storage/storage.module';
 import { StoreModule } from './store/store.module';
 import { UploadsModule } from './uploads/uploads.module';
+import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
 export class AppModule {
@@ -32,10 +34,12 @@ export class AppModule {
         RedisModule,
         StorageModule,
         StoreModule,
+        IntakeModule,
         SchemasModule.forRoot(config, schemas),
         QueueModule,
         RateLimitModule,
         UploadsModule,
+        SessionsModule,
         BatchesModule,
         HealthModule,
         DashboardModule,

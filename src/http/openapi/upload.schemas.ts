@@ -125,7 +125,7 @@ export const rowErrorFields = {
  * same schema by the organization, still available or consumed less than 24 hours ago. Information,
  * not a refusal. Inline rather than a $ref: OpenAPI 3.0 ignores `nullable` beside a $ref.
  */
-const duplicateOf: SchemaObject = {
+export const duplicateOf: SchemaObject = {
   type: 'object',
   nullable: true,
   description:
