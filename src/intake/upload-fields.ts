@@ -16,8 +16,7 @@ export interface UploadFields {
 function field(fields: Record<string, unknown>, name: string, label: string): string | undefined {
   const v = Object.hasOwn(fields, name) ? fields[name] : undefined;
   if (v === undefined) return undefined;
-  if (typeof v !== 'string')
-    throw new AppError('validation_error', `${label} "${name}" must be given once, as text.`);
+  if (typeof v !== 'string') throw new AppError('validation_error', `${label} "${name}" must be given once, as text.`);
   return v.trim() === '' ? undefined : v.trim();
 }
 

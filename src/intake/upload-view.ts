@@ -71,7 +71,7 @@ export function severalMessage(accepted: number, refused: number): string {
 }
 
 /** Every file refused: the first refusal's status and envelope, with every file's refusal in details.files. */
-export function everyFileRefused(refused: RefusedFile[]): AppError {
+export function everyFileRefused(refused: Pick<RefusedFile, 'error' | 'validationErrors'>[]): AppError {
   const first = refused[0];
   return new AppError(
     first.error.code as AppError['code'],

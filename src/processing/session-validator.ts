@@ -108,7 +108,11 @@ export class SessionValidator {
         maxFileBytes: meta.maxFileBytes,
         fileId,
         open,
-        fields: { schema, format: meta.format as Format | undefined, encoding: meta.encoding as EncodingName | undefined },
+        fields: {
+          schema,
+          format: meta.format as Format | undefined,
+          encoding: meta.encoding as EncodingName | undefined,
+        },
         fileName: meta.filename,
         contentType: meta.contentType,
         originalFileName: splitFileName(meta.filename).originalFileName,
@@ -158,9 +162,20 @@ export class SessionValidator {
         if (!lastAttempt) return { kind: 'retry', error: e as Error };
         this.logger.warn(`validation of ${uploadId} failed for good: ${(e as Error).message}`);
         const unavailable = storageUnavailable();
-        failure = { status: unavailable.status, error: { code: unavailable.code, message: unavailable.message }, validationErrors: [] };
+        failure = {
+          status: unavailable.status,
+          error: { code: unavailable.code, message: unavailable.message },
+          validationErrors: [],
+        };
       }
-      await this.sessions.finish(orgId, uploadId, run, { status: 'failed', error: failure }, progress, this.config.fileTtlSeconds);
+      await this.sessions.finish(
+        orgId,
+        uploadId,
+        run,
+        { status: 'failed', error: failure },
+        progress,
+        this.config.fileTtlSeconds,
+      );
       await this.cleanUp(orgId, uploadId);
       return { kind: 'done' };
     } finally {

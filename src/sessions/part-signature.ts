@@ -22,7 +22,12 @@ export function signPart(secret: string, part: SignedPart): string {
 }
 
 /** 'ok', or why the URL is refused: a signature not made by this service for this part, or past its time. */
-export function verifyPart(secret: string, part: SignedPart, signature: string, nowMs: number): 'ok' | 'invalid' | 'expired' {
+export function verifyPart(
+  secret: string,
+  part: SignedPart,
+  signature: string,
+  nowMs: number,
+): 'ok' | 'invalid' | 'expired' {
   // Compared as text: base64url's spare bits mean two different strings can decode to the same bytes.
   const given = Buffer.from(signature, 'utf8');
   const expected = Buffer.from(mac(secret, part).toString('base64url'), 'utf8');

@@ -45,7 +45,12 @@ export function sessionFiles(body: unknown, maxFiles: number): unknown[] {
 }
 
 /** One entry of `files`, checked in the order API.md gives (size against the plan: 413), or the AppError. */
-export function sessionFile(raw: unknown, index: number, schemas: SchemaRegistry, maxFileBytes: number): SessionFileSpec {
+export function sessionFile(
+  raw: unknown,
+  index: number,
+  schemas: SchemaRegistry,
+  maxFileBytes: number,
+): SessionFileSpec {
   if (!isObject(raw)) throw invalid(`files[${index}] must be an object.`, 'files');
   const filename = raw.filename;
   if (typeof filename !== 'string' || filename.trim() === '' || filename.length > 1024) {
@@ -57,7 +62,11 @@ export function sessionFile(raw: unknown, index: number, schemas: SchemaRegistry
   }
   if (size > maxFileBytes) throw payloadTooLarge(maxFileBytes, { sizeBytes: size });
   const contentType = raw.contentType;
-  if (contentType !== undefined && contentType !== null && (typeof contentType !== 'string' || contentType.length > 255)) {
+  if (
+    contentType !== undefined &&
+    contentType !== null &&
+    (typeof contentType !== 'string' || contentType.length > 255)
+  ) {
     throw invalid('"contentType" must be a string of at most 255 characters.', 'contentType');
   }
   const sha256 = raw.sha256;

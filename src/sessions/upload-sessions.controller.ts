@@ -14,9 +14,10 @@ export function baseUrlOf(req: Request, publicUrl: string | undefined): string {
   return publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 }
 
+// Guards listed above ApiV1 run after it (decorators apply bottom-up): the key first, then the precheck.
 @ApiTags('upload sessions')
-@ApiV1()
 @UseGuards(SessionPrecheckGuard)
+@ApiV1()
 @Controller('v1/uploads')
 export class UploadSessionsController {
   constructor(private readonly sessions: UploadSessionsService) {}
@@ -64,7 +65,11 @@ export class UploadSessionsController {
   @ApiOperation({
     summary: 'Every part sent: validate the file (by the workers); with Prefer: wait=N, wait up to N s for the end',
   })
-  @ApiHeader({ name: 'Prefer', required: false, description: 'wait=N (N ≤ 60): answer 200 with the final state if validation ends by then' })
+  @ApiHeader({
+    name: 'Prefer',
+    required: false,
+    description: 'wait=N (N ≤ 60): answer 200 with the final state if validation ends by then',
+  })
   @ApiBody({ schema: schemaRef('UploadSessionCompleteRequest'), required: false })
   @ApiJsonResponse(202, 'UploadSession', 'Validating')
   @ApiJsonResponse(200, 'UploadSession', 'Ended (ready or failed) by the time of the answer')
@@ -90,11 +95,13 @@ export class UploadSessionsController {
 
   @Delete(':uploadId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Cancel a session: parts deleted, validation stopped; a ready one as a discard of its fileId' })
+  @ApiOperation({
+    summary: 'Cancel a session: parts deleted, validation stopped; a ready one as a discard of its fileId',
+  })
   @ApiResponse({ status: 204, description: 'Cancelled (no body)' })
   @ApiErrorResponses(
     [404, 'upload_not_found'],
-    [409, 'file_already_consumed: the ready session\'s fileId made a batch (details.batchId)'],
+    [409, "file_already_consumed: the ready session's fileId made a batch (details.batchId)"],
     [410, 'upload_expired, or file_expired for a ready session whose fileId expired'],
   )
   async cancel(@Auth() auth: AuthContext, @Param('uploadId') uploadId: string): Promise<void> {

@@ -95,11 +95,7 @@ export class UploadSessionsService {
         errors.push(refusal(raw, index, e));
       }
     });
-    if (specs.length === 0) {
-      throw everyFileRefused(
-        errors.map((r) => ({ ...r, originalFileName: r.filename ?? '', path: null })),
-      );
-    }
+    if (specs.length === 0) throw everyFileRefused(errors);
     const data: SessionCreated[] = [];
     for (const spec of specs) data.push(await this.createOne(auth, spec, baseUrl));
     return { data, errors };
@@ -128,9 +124,7 @@ export class UploadSessionsService {
     const urlsExpireAtMs = this.urlExpiry(meta, now);
     await this.sessions.create(meta, urlsExpireAtMs);
     const numbers = Array.from({ length: plan.partCount }, (_, i) => i + 1);
-    const duplicateOf = spec.sha256
-      ? await this.tokens.findDuplicate(auth.orgId, meta.schema, spec.sha256)
-      : null;
+    const duplicateOf = spec.sha256 ? await this.tokens.findDuplicate(auth.orgId, meta.schema, spec.sha256) : null;
     return {
       uploadId: meta.uploadId,
       status: 'pending',
@@ -182,7 +176,13 @@ export class UploadSessionsService {
           expiresIn,
         );
       } else {
-        const signature = signPart(secret!, { orgId: meta.orgId, uploadId: meta.uploadId, partNumber, sizeBytes, expires });
+        const signature = signPart(secret!, {
+          orgId: meta.orgId,
+          uploadId: meta.uploadId,
+          partNumber,
+          sizeBytes,
+          expires,
+        });
         const query = new URLSearchParams({ org: meta.orgId, expires: String(expires), signature });
         url = `${baseUrl}/v1/uploads/${meta.uploadId}/parts/${partNumber}?${query.toString()}`;
       }
@@ -314,11 +314,7 @@ export class UploadSessionsService {
     // A validation that was running stops at its next progress write and drops what it wrote; the
     // sweep looks again once any part URL handed out has expired, for whatever a late PUT leaves.
     if (fileId && s.status !== 'ready') await this.intake.deleteObjects(auth.orgId, fileId);
-    await this.sessions.schedule(
-      auth.orgId,
-      uploadId,
-      Math.max(Date.now(), s.urlsExpireAtMs) + LATE_PUT_MARGIN_MS,
-    );
+    await this.sessions.schedule(auth.orgId, uploadId, Math.max(Date.now(), s.urlsExpireAtMs) + LATE_PUT_MARGIN_MS);
   }
 
   /**
@@ -336,7 +332,13 @@ export class UploadSessionsService {
     const expires = typeof query.expires === 'string' && /^\d{1,12}$/.test(query.expires) ? Number(query.expires) : NaN;
     const signature = typeof query.signature === 'string' ? query.signature : '';
     const partNumber = /^\d{1,5}$/.test(partParam) ? Number(partParam) : NaN;
-    if (!orgId || !signature || !Number.isFinite(expires) || !Number.isFinite(partNumber) || !looksLikeId(uploadId, 'u')) {
+    if (
+      !orgId ||
+      !signature ||
+      !Number.isFinite(expires) ||
+      !Number.isFinite(partNumber) ||
+      !looksLikeId(uploadId, 'u')
+    ) {
       throw signatureInvalid('invalid');
     }
     const s = await this.sessions.get(orgId, uploadId);

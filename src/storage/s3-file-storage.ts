@@ -270,7 +270,8 @@ export class S3FileStorage implements FileStorage {
       return { etag: counter.etag() };
     } catch (e) {
       await this.delete(key).catch(() => undefined);
-      if (e instanceof PutSizeError || counter.seen() > expectedBytes) throw new PutSizeError(expectedBytes, counter.seen());
+      if (e instanceof PutSizeError || counter.seen() > expectedBytes)
+        throw new PutSizeError(expectedBytes, counter.seen());
       throw storageError(e, key);
     }
   }

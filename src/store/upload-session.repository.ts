@@ -125,7 +125,14 @@ export class UploadSessionRepository {
   }
 
   async due(now: number, limit: number): Promise<{ orgId: string; uploadId: string }[]> {
-    const members = await this.redis.zrangebyscore(keys.uploadSessions(this.config.queuePrefix), 0, now, 'LIMIT', 0, limit);
+    const members = await this.redis.zrangebyscore(
+      keys.uploadSessions(this.config.queuePrefix),
+      0,
+      now,
+      'LIMIT',
+      0,
+      limit,
+    );
     return members.map((m) => {
       const [orgId, uploadId] = m.split('/');
       return { orgId, uploadId };

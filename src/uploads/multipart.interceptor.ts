@@ -16,7 +16,6 @@ export const FILE_FIELDS: readonly string[] = ['file', 'files', 'file[]'];
 /** Small limits: besides the files, an upload has at most a few short text fields. */
 const FIELD_LIMITS = { fields: 10, fieldSize: 1024, fieldNameSize: 100, headerPairs: 20 };
 
-
 function toAppError(e: unknown, sawFile: boolean, maxFiles: number): Error {
   if (e instanceof AppError) return e;
   if (e instanceof MulterError) {

@@ -11,7 +11,11 @@ const UploadSessionFile: SchemaObject = {
   required: ['filename', 'sizeBytes'],
   properties: {
     filename: { type: 'string', minLength: 1, maxLength: 1024, description: 'Its extension helps detect the format' },
-    sizeBytes: { type: 'integer', minimum: 1, description: "Exactly the file's size; at most the plan's maxFileBytes (413)" },
+    sizeBytes: {
+      type: 'integer',
+      minimum: 1,
+      description: "Exactly the file's size; at most the plan's maxFileBytes (413)",
+    },
     contentType: { type: 'string', maxLength: 255 },
     sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'When given, the stored bytes must match it' },
     path: { type: 'string', maxLength: 512, description: 'Where the file belongs (a relative POSIX path)' },
@@ -24,7 +28,9 @@ const UploadSessionFile: SchemaObject = {
 const UploadSessionRequest: SchemaObject = {
   type: 'object',
   required: ['files'],
-  properties: { files: { type: 'array', minItems: 1, items: UploadSessionFile, description: '1 to maxFilesPerRequest files' } },
+  properties: {
+    files: { type: 'array', minItems: 1, items: UploadSessionFile, description: '1 to maxFilesPerRequest files' },
+  },
   example: { files: [{ filename: 'claims.csv', sizeBytes: 734003200, contentType: 'text/csv' }] },
 };
 
@@ -33,10 +39,18 @@ const SignedPart: SchemaObject = {
   required: ['partNumber', 'url', 'method', 'sizeBytes', 'headers'],
   properties: {
     partNumber: { type: 'integer', minimum: 1 },
-    url: { type: 'string', format: 'uri', description: "PUT exactly sizeBytes here (the store's presigned URL, or batchgate's own)" },
+    url: {
+      type: 'string',
+      format: 'uri',
+      description: "PUT exactly sizeBytes here (the store's presigned URL, or batchgate's own)",
+    },
     method: { type: 'string', enum: ['PUT'] },
     sizeBytes: { type: 'integer', minimum: 1 },
-    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Send these headers with the PUT' },
+    headers: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'Send these headers with the PUT',
+    },
   },
 };
 
@@ -46,7 +60,11 @@ const sessionShape = {
   path: nullableString('Where the file belongs; null when none'),
   sizeBytes: { type: 'integer', minimum: 1 },
   method: { type: 'string', enum: ['put', 'multipart'], description: 'put: one part up to 16 MiB; else multipart' },
-  partSize: { type: 'integer', minimum: 1, description: 'Every part but the last is exactly this (≥ 8 MiB for multipart)' },
+  partSize: {
+    type: 'integer',
+    minimum: 1,
+    description: 'Every part but the last is exactly this (≥ 8 MiB for multipart)',
+  },
   partCount: { type: 'integer', minimum: 1, maximum: 10000 },
   expiresAt: dateTime('The session expires (410) unless completed by then'),
 } satisfies Record<string, SchemaObject>;
@@ -90,7 +108,11 @@ const UploadSessionsCreated: SchemaObject = {
 const UploadSessionPartsRequest: SchemaObject = {
   type: 'object',
   properties: {
-    partNumbers: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'Absent: every part not received yet' },
+    partNumbers: {
+      type: 'array',
+      items: { type: 'integer', minimum: 1 },
+      description: 'Absent: every part not received yet',
+    },
   },
 };
 
