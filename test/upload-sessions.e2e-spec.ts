@@ -137,7 +137,7 @@ describe('upload sessions, local driver (API.md "Upload sessions")', () => {
       method: 'PUT',
       body: new Blob([bytes, Buffer.from('more')]).stream(),
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(chunked.status).toBe(400);
     expect(((await chunked.json()) as any).error.code).toBe('size_mismatch');
     const get = await api(t, t.keys.pro, 'GET', `/v1/uploads/${s.uploadId}`);
