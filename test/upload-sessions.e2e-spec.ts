@@ -1,4 +1,5 @@
-import { type TestApp, api, startApp, upload } from './support/app';
+import { type TestApp, api, startApp, testRedisUrl, upload } from './support/app';
+import { Fleet } from './support/fleet';
 import {
   completeSession,
   csvOf,
@@ -9,7 +10,10 @@ import {
   startSession,
   storedFiles,
 } from './support/sessions';
+import { listStore, s3Env, testS3 } from './support/s3';
 import { waitFor } from './support/wait';
+
+jest.setTimeout(120_000);
 
 const MiB = 1024 * 1024;
 
@@ -434,5 +438,141 @@ describe('upload sessions: expiry and the none driver', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('upload sessions, s3 driver against s3rver (presigned PUT URLs)', () => {
+  let t: TestApp;
+  let prefix: string;
+
+  beforeAll(async () => {
+    const env = s3Env();
+    prefix = env.S3_PREFIX;
+    t = await startApp({ WORKER_IN_PROCESS: 'true', ...env });
+  });
+  afterAll(() => t.close());
+
+  const sessionKeys = async (uploadId: string) => (await listStore(prefix)).filter((k) => k.includes(uploadId));
+
+  it("single and multipart: the store's own presigned URLs, with Content-Length signed, and the same result", async () => {
+    const small = csvOf(300, 30);
+    const one = await startSession(t, t.keys.pro, small);
+    const url = new URL(one.parts[0].url);
+    expect(url.origin).toBe(new URL(testS3().endpoint).origin);
+    expect(url.pathname).toBe(`/${testS3().bucket}/${prefix}${t.orgs.pro}/sessions/${one.uploadId}/part-00001`);
+    expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-length');
+    expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(900);
+    await sendParts(one, small);
+    const got = await api(t, t.keys.pro, 'GET', `/v1/uploads/${one.uploadId}`);
+    expect(got.body.receivedParts).toEqual([{ partNumber: 1, sizeBytes: small.length }]);
+    const done = await completeSession(t, t.keys.pro, one.uploadId);
+    expect(done.body.status).toBe('ready');
+    const direct = await upload(t, t.keys.pro, small);
+    expect(comparable(done.body.result)).toEqual(comparable(direct.body));
+
+    const big = csvOf(40_000, 0, 480);
+    const multi = await startSession(t, t.keys.enterprise, big, { sha256: sha256(big) });
+    expect(multi).toMatchObject({ method: 'multipart', partCount: 2 });
+    await sendParts(multi, big, 2);
+    const end = await completeSession(t, t.keys.enterprise, multi.uploadId, 60);
+    expect(end.body).toMatchObject({ status: 'ready', result: { itemCount: 40_000, sha256: sha256(big) } });
+    // Raw parts deleted once validated: the store holds only what batchgate wrote.
+    expect(await sessionKeys(one.uploadId)).toEqual([]);
+    expect(await sessionKeys(multi.uploadId)).toEqual([]);
+  });
+
+  it('stored bytes of another size than declared (a store that did not hold the signed size): failed, size_mismatch', async () => {
+    const bytes = csvOf(50);
+    const s = await startSession(t, t.keys.pro, bytes);
+    const longer = Buffer.concat([bytes, Buffer.from('id-x,one more row\n')]);
+    // s3rver checks no signature: the longer body is stored, as a lax S3-compatible store might.
+    expect((await putPart(s.parts[0], longer)).status).toBe(200);
+    const done = await completeSession(t, t.keys.pro, s.uploadId);
+    expect(done.body).toMatchObject({
+      status: 'failed',
+      error: {
+        status: 400,
+        error: { code: 'size_mismatch', details: { declared: bytes.length, actual: longer.length } },
+      },
+    });
+    expect(await sessionKeys(s.uploadId)).toEqual([]);
+  });
+
+  it('DELETE of a pending session removes its parts from the store', async () => {
+    const bytes = csvOf(40_000, 0, 480);
+    const s = await startSession(t, t.keys.enterprise, bytes);
+    await sendParts(s, bytes, 2, [1]);
+    expect(await sessionKeys(s.uploadId)).toHaveLength(1);
+    expect((await api(t, t.keys.enterprise, 'DELETE', `/v1/uploads/${s.uploadId}`)).status).toBe(204);
+    expect(await sessionKeys(s.uploadId)).toEqual([]);
+  });
+
+  it('S3_PUBLIC_ENDPOINT: the URLs name the endpoint clients reach', async () => {
+    const pub = await startApp({ ...s3Env(prefix), S3_PUBLIC_ENDPOINT: 'https://files.example.test:9443' });
+    try {
+      const s = await startSession(pub, pub.keys.pro, csvOf(5));
+      expect(s.parts[0].url.startsWith(`https://files.example.test:9443/${testS3().bucket}/${prefix}`)).toBe(true);
+    } finally {
+      await pub.close();
+    }
+  });
+});
+
+describe('upload sessions: a worker SIGKILLed mid-validation', () => {
+  let t: TestApp;
+  let fleet: Fleet;
+
+  beforeAll(async () => {
+    t = await startApp();
+    fleet = new Fleet({
+      REDIS_URL: testRedisUrl(),
+      STORAGE_DIR: t.storageDir,
+      QUEUE_PREFIX: t.config.queuePrefix,
+      WORKER_LOCK_MS: '2000',
+      API_KEYS: 'unused-key-123:unused:pro',
+      LOG_LEVEL: 'info',
+    });
+  });
+  afterAll(async () => {
+    await fleet.stop();
+    await t.close();
+  });
+
+  it('the job is picked up again and the session ends ready once, with every row and nothing left over', async () => {
+    const rows = 600_000;
+    const bytes = csvOf(rows, 1000, 60); // ~50 MB: several seconds of validation
+    const key = t.keys.enterprise;
+    const s = await startSession(t, key, bytes, { sha256: sha256(bytes) });
+    await sendParts(s, bytes, 4);
+    const first = await fleet.worker('w1');
+    expect((await completeSession(t, key, s.uploadId, 0)).status).toBe(202);
+    await waitFor(
+      () => api(t, key, 'GET', `/v1/uploads/${s.uploadId}`),
+      (r) => (r.body.progress?.bytesRead ?? 0) > 0 && r.body.status === 'validating',
+      30_000,
+      20,
+    );
+    await first.kill('SIGKILL');
+    const stalled = await api(t, key, 'GET', `/v1/uploads/${s.uploadId}`);
+    expect(stalled.body.status).toBe('validating');
+    await fleet.worker('w2');
+    const end = await waitFor(
+      () => api(t, key, 'GET', `/v1/uploads/${s.uploadId}`),
+      (r) => r.body.status !== 'validating',
+      90_000,
+      200,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${fleet.output.slice(-3000)}`);
+    });
+    expect(end.body).toMatchObject({
+      status: 'ready',
+      result: { itemCount: rows - rows / 1000, validationErrorCount: rows / 1000, sha256: sha256(bytes) },
+    });
+    // One upload's objects: the abandoned run's were removed when the second run took over.
+    const files = await storedFiles(t.storageDir);
+    expect(files).toEqual([
+      `${t.orgs.enterprise}/${end.body.fileId}.errors.ndjson`,
+      `${t.orgs.enterprise}/${end.body.fileId}.items.ndjson`,
+    ]);
   });
 });

@@ -125,8 +125,11 @@ export class LocalFileStorage implements FileStorage {
     return createReadStream(this.path(key), { start, highWaterMark: 256 * 1024 });
   }
 
+  /** The object, and what a writer killed mid-way left beside it. */
   async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
+    const path = this.path(key);
+    await rm(path, { force: true });
+    await rm(`${path}${PARTIAL}`, { force: true });
   }
 
   async check(): Promise<void> {

@@ -178,6 +178,7 @@ const UploadSession: SchemaObject = {
     progress,
     fileId: nullableString('Set once ready: its hour starts then'),
     result: {
+      type: 'object',
       nullable: true,
       allOf: [schemaRef('Upload')],
       description: 'Once ready: the body POST /v1/batch/upload answers with 200',
