@@ -67,7 +67,7 @@ export class UploadSessionRepository {
     )) as Reply;
   }
 
-  /** pending → validating; otherwise the current status ('expired' past expiresAt, 'missing' when gone). */
+  /** pending → validating: 'started'; otherwise the current status ('expired' past expiresAt, 'missing' when gone). */
   async complete(orgId: string, uploadId: string): Promise<string> {
     return (await this.run(orgId, uploadId, 'complete'))[0];
   }

@@ -4,7 +4,7 @@
 
   KEYS[1] the session hash (bg:{org}:session:{uploadId})
   ARGV[1] the operation, ARGV[2] now (ms), then per operation:
-    complete                      pending → validating (refused past expiresAt: 'expired')
+    complete                      pending → validating: 'started' (refused past expiresAt: 'expired')
     claim    fileId run           a validation run starts: records its fileId and run; replies the previous fileId
     progress run json             the run's progress, while it is still the session's run
     finish   run status field json ttl   validating → ready|failed with result|error (and the progress in ARGV[7])
@@ -30,7 +30,7 @@ if op == 'complete' then
   if past_expiry() then return {'expired', ''} end
   if status ~= 'pending' then return {status, ''} end
   redis.call('HSET', key, 'status', 'validating', 'completedAtMs', now)
-  return {'validating', ''}
+  return {'started', ''}
 elseif op == 'claim' then
   if status ~= 'validating' then return {status, ''} end
   local previous = redis.call('HGET', key, 'fileId') or ''
