@@ -81,7 +81,7 @@ async function sendIterable(req, chunks) {
 
 /**
  * POST /v1/batch/upload with the file as the multipart part `file`. `data` is a Buffer (sent with
- * Content-Length) or an iterable of Buffers (sent chunked, as it is generated).
+ * Content-Length) or an iterable (or async iterable: a file stream) of Buffers (sent chunked).
  * Resolves with { status, json, ms } where ms runs from the first byte sent to the end of the answer.
  */
 function upload({ port, key, data, fileName, contentType, agent: a }) {
@@ -94,11 +94,17 @@ function upload({ port, key, data, fileName, contentType, agent: a }) {
   const headers = { Authorization: `Bearer ${key}`, 'Content-Type': `multipart/form-data; boundary=${boundary}` };
   const body = Buffer.isBuffer(data)
     ? Buffer.concat([head, data, tail])
-    : (function* () {
-        yield head;
-        yield* data;
-        yield tail;
-      })();
+    : data[Symbol.asyncIterator]
+      ? (async function* () {
+          yield head;
+          yield* data;
+          yield tail;
+        })()
+      : (function* () {
+          yield head;
+          yield* data;
+          yield tail;
+        })();
   return request({ port, method: 'POST', path: '/v1/batch/upload', headers, body, agent: a });
 }
 

@@ -11,7 +11,7 @@
  *   BENCH_RUNS=n           runs per figure (default 5)
  *   BENCH_BIG_RUNS=n       runs of the 1 GB upload (default 3; 0 skips it)
  *   BENCH_WORKER_RUNS=n    runs of the 1M-item batch (default 5)
- *   BENCH_ONLY=a,b         phases: throughput, memory, worker, create, race, s3, cluster
+ *   BENCH_ONLY=a,b         phases: throughput, memory, worker, create, race, s3, cluster, sessions
  *                          (s3: upload throughput on STORAGE_DRIVER=s3 against a private s3rver, as a
  *                          ratio to the local driver; cluster: creates and workers on a private 3-master
  *                          Redis Cluster beside a standalone Redis; bench/phases/)
@@ -42,10 +42,11 @@ const {
 const { MB, fmt, sizeLabel, summary, table } = require('./stats');
 const s3Phase = require('./phases/s3');
 const clusterPhase = require('./phases/cluster');
+const sessionsPhase = require('./phases/sessions');
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SEED = 20260601;
-const PHASES = ['throughput', 'memory', 'worker', 'create', 'race', 's3', 'cluster'];
+const PHASES = ['throughput', 'memory', 'worker', 'create', 'race', 's3', 'cluster', 'sessions'];
 const WARMUP_ROUNDS = 3;
 
 function intEnv(name, def, min = 1) {
@@ -583,6 +584,7 @@ async function main() {
       race: racePhase,
       s3: (c) => s3Phase(c, bench),
       cluster: (c) => clusterPhase(c, bench),
+      sessions: (c) => sessionsPhase(c, bench),
     };
     for (const phase of PHASES) if (CONFIG.phases.includes(phase)) await run[phase](ctx);
   } catch (e) {
