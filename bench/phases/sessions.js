@@ -83,7 +83,13 @@ async function viaSession(api, key, file, bytes) {
     }
     check(state.status === 'ready', `the session ended ${state.status}: ${JSON.stringify(state.error)}`);
     const end = http.now();
-    return { ms: end - started, sendMs: sent - started, validateMs: end - sent, fileId: state.fileId, result: state.result };
+    return {
+      ms: end - started,
+      sendMs: sent - started,
+      validateMs: end - sent,
+      fileId: state.fileId,
+      result: state.result,
+    };
   } finally {
     agent.destroy();
   }
@@ -130,7 +136,8 @@ module.exports = async function sessionsPhase(ctx, { config, figure, fewer, log 
       const order = r % 2 === 0 ? ['direct', 'session'] : ['session', 'direct'];
       const got = {};
       for (const side of order) {
-        got[side] = side === 'direct' ? await direct(apiDirect, key, file) : await viaSession(apiSession, key, file, bytes);
+        got[side] =
+          side === 'direct' ? await direct(apiDirect, key, file) : await viaSession(apiSession, key, file, bytes);
       }
       check(
         got.session.result.itemCount === got.direct.result.itemCount &&
@@ -159,7 +166,11 @@ module.exports = async function sessionsPhase(ctx, { config, figure, fewer, log 
   const note = runs < config.runs ? fewer(runs, `each ${sizeLabel(bytes)} run takes long`) : undefined;
   figure(`direct upload CSV ${sizeLabel(bytes)} (same file, same run)`, s.direct, { unit: 'MB/s', note });
   figure(`upload session CSV ${sizeLabel(bytes)}, 4 parallel parts, create → ready`, s.session, { unit: 'MB/s', note });
-  figure('**upload session / direct upload** (paired, same run)', s.ratio, { unit: 'ratio', digits: 2, target: ['>=', 0.9] });
+  figure('**upload session / direct upload** (paired, same run)', s.ratio, {
+    unit: 'ratio',
+    digits: 2,
+    target: ['>=', 0.9],
+  });
   figure(`upload session: time to ready`, s.ready, { unit: 's' });
   figure('upload session: validation after the last part (complete → ready)', s.validate, { unit: 's' });
   figure('upload session: api peak RSS growth', s.apiGrowth, { unit: 'MB', target: ['<=', 40] });

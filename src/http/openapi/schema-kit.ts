@@ -45,7 +45,8 @@ export type SchemaName =
   | 'UploadSessionPartsRequest'
   | 'UploadSessionParts'
   | 'UploadSessionCompleteRequest'
-  | 'UploadSession';
+  | 'UploadSession'
+  | 'UploadSessionRefusal';
 
 export function schemaRef(name: SchemaName): ReferenceObject {
   return { $ref: `#/components/schemas/${name}` };

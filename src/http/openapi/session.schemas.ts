@@ -1,5 +1,5 @@
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { ENCODING_ENUM, FORMAT_ENUM, duplicateOf } from './upload.schemas';
+import { ENCODING_ENUM, FORMAT_ENUM, Upload, duplicateOf } from './upload.schemas';
 import { count, dateTime, nullableString, schemaRef } from './schema-kit';
 
 /** API.md, "Upload sessions: large files straight to storage". */
@@ -84,9 +84,9 @@ const UploadSessionCreated: SchemaObject = {
   },
 };
 
-const SessionRefusal: SchemaObject = {
+const UploadSessionRefusal: SchemaObject = {
   type: 'object',
-  required: ['index', 'filename', 'status', 'error'],
+  required: ['index', 'filename', 'status', 'error', 'validationErrors'],
   properties: {
     index: { type: 'integer', minimum: 0, description: "The file's position in `files` (0-based)" },
     filename: nullableString('As given'),
@@ -101,7 +101,11 @@ const UploadSessionsCreated: SchemaObject = {
   required: ['data', 'errors'],
   properties: {
     data: { type: 'array', items: UploadSessionCreated, description: 'The sessions created, in file order' },
-    errors: { type: 'array', items: SessionRefusal, description: 'The files refused before any URL was signed' },
+    errors: {
+      type: 'array',
+      items: schemaRef('UploadSessionRefusal'),
+      description: 'The files refused before any URL was signed',
+    },
   },
 };
 
@@ -177,11 +181,12 @@ const UploadSession: SchemaObject = {
     },
     progress,
     fileId: nullableString('Set once ready: its hour starts then'),
+    // Inline rather than a $ref: OpenAPI 3.0 ignores `nullable` beside a $ref.
     result: {
-      type: 'object',
+      ...Upload,
       nullable: true,
-      allOf: [schemaRef('Upload')],
-      description: 'Once ready: the body POST /v1/batch/upload answers with 200',
+      example: undefined,
+      description: 'Once ready: the body POST /v1/batch/upload answers with 200 (as Upload)',
     },
     error: {
       type: 'object',
@@ -205,4 +210,5 @@ export const SESSION_SCHEMAS = {
   UploadSessionParts,
   UploadSessionCompleteRequest,
   UploadSession,
+  UploadSessionRefusal,
 };

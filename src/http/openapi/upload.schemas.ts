@@ -172,7 +172,7 @@ const uploadFields = {
   ...uploadTail,
 } satisfies Record<string, Schema>;
 
-const Upload: SchemaObject = {
+export const Upload: SchemaObject = {
   type: 'object',
   description: 'POST /v1/batch/upload with one file part: the file is stored and its fileId can create one batch.',
   required: Object.keys(uploadFields),
