@@ -176,8 +176,10 @@ export class LocalFileStorage implements FileStorage {
     await mkdir(dirname(final), { recursive: true });
     const partial = `${final}.${randomBytes(6).toString('hex')}${PARTIAL}`;
     const counter = sizeChecked(expectedBytes);
+    const out = createWriteStream(partial, { flags: 'wx' });
+    // Opened before a byte is taken: a stream destroyed while its open is under way creates the file after the cleanup.
+    await once(out, 'open');
     try {
-      const out = createWriteStream(partial, { flags: 'wx' });
       // Piped rather than put in the pipeline: a refused body is left unread for the caller to answer
       // (a pipeline would destroy it, and a request's socket with it, before any answer could go out).
       body.once('error', (e) => counter.stream.destroy(e));
@@ -193,6 +195,8 @@ export class LocalFileStorage implements FileStorage {
       await rename(partial, final);
       return { etag: counter.etag() };
     } catch (e) {
+      // Not events.once: it rejects on the 'error' the destroyed stream emits first, skipping the rm.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()).destroy());
       await rm(partial, { force: true });
       throw e;
     }
