@@ -1,0 +1,204 @@
+import type { ErrorEnvelope } from './api-types';
+import type { ClientConfig } from './config';
+import { CliExit, EXIT, ServiceError, UnreachableError, UsageError } from './exit';
+
+/** A request body made afresh for every try (an upload's file is read again from disk). */
+export interface BodySource {
+  contentType: string;
+  length: number;
+  stream(): ReadableStream<Uint8Array>;
+}
+
+export interface RequestOptions {
+  /** JSON to send, or a streamed body. */
+  json?: unknown;
+  body?: BodySource;
+  headers?: Record<string, string>;
+  /**
+   * May this request be sent again after it may have reached the service (a connection reset
+   * mid-way, a timeout, a 502/504)? GETs, DELETEs and creates with an Idempotency-Key may. Any
+   * request is sent again when it surely did nothing: the connection was refused, or the service
+   * answered 429, 503 or 409 idempotency_conflict (each with Retry-After).
+   */
+  idempotent: boolean;
+  /** No timeout: an upload's answer comes after the whole file has been sent. */
+  noTimeout?: boolean;
+  accept?: string;
+}
+
+export interface Answer<T> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** Errors from before the request could have reached the service. */
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const RETRY_AFTER_CAP_MS = 120_000;
+const BACKOFF_CAP_MS = 30_000;
+
+function causeOf(e: unknown): { code?: string; message: string } {
+  const err = e as { cause?: { code?: string; message?: string }; message?: string; name?: string };
+  if (err?.name === 'TimeoutError') return { code: 'TIMEOUT', message: 'no answer in time' };
+  const cause = err?.cause;
+  return { code: cause?.code, message: cause?.message || err?.message || String(e) };
+}
+
+/** Retry-After in seconds or as an HTTP date (RFC 9110), in ms; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * The service's HTTP API over Node's fetch (undici), with Bearer authentication and retries:
+ * exponential backoff from `retryDelayMs`, or the Retry-After the service sent.
+ */
+export class ApiClient {
+  constructor(
+    private readonly config: ClientConfig,
+    private readonly signal: AbortSignal,
+    private readonly notice: (line: string) => void,
+  ) {
+    this.credential(); // no API key: a usage error before anything starts
+  }
+
+  get baseUrl(): string {
+    return this.config.url;
+  }
+
+  private credential(): string {
+    const key = this.config.apiKey;
+    if (!key) {
+      throw new UsageError(
+        `No API key: pass --api-key, set BATCHGATE_API_KEY, or put "apiKey" in ${this.config.configFile}.`,
+      );
+    }
+    return key;
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.signal.aborted) return reject(new CliExit(EXIT.interrupted, 'Interrupted.'));
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new CliExit(EXIT.interrupted, 'Interrupted.'));
+      };
+      const timer = setTimeout(() => {
+        this.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      this.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private backoff(attempt: number): number {
+    const base = Math.min(BACKOFF_CAP_MS, this.config.retryDelayMs * 2 ** (attempt - 1));
+    return Math.round(base * (0.8 + Math.random() * 0.4));
+  }
+
+  /** The raw response of a 2xx answer (bodies to stream: results, CSV); errors as for `json`. */
+  async send(method: string, path: string, opts: RequestOptions): Promise<Response> {
+    const url = `${this.config.url}${path}`;
+    const tries = this.config.retries + 1;
+    for (let attempt = 1; ; attempt++) {
+      const headers: Record<string, string> = {
+        Authorization: `Bearer ${this.credential()}`,
+        Accept: opts.accept ?? 'application/json',
+        'User-Agent': 'batchgate-cli',
+        ...opts.headers,
+      };
+      let body: RequestInit['body'];
+      if (opts.json !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        body = JSON.stringify(opts.json);
+      } else if (opts.body) {
+        headers['Content-Type'] = opts.body.contentType;
+        headers['Content-Length'] = String(opts.body.length);
+        body = opts.body.stream();
+      }
+      const signals = [this.signal];
+      if (!opts.noTimeout) signals.push(AbortSignal.timeout(this.config.timeoutMs));
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers,
+          body,
+          signal: AbortSignal.any(signals),
+          // A streamed body (undici needs this said).
+          ...(opts.body && { duplex: 'half' }),
+        });
+      } catch (e) {
+        if (this.signal.aborted) throw new CliExit(EXIT.interrupted, 'Interrupted.');
+        if (e instanceof CliExit) throw e;
+        // The body's own failure (a file that changed or went away while it was read): not the network's.
+        const inner = (e as { cause?: unknown }).cause;
+        if (inner instanceof CliExit) throw inner;
+        const cause = causeOf(e);
+        const retryable = (cause.code !== undefined && NOT_SENT.has(cause.code)) || opts.idempotent;
+        const what = `${method} ${url}: ${cause.message}`;
+        if (!retryable) throw new UnreachableError(`${what} (not retried: the request may have reached the service).`);
+        if (attempt >= tries)
+          throw new UnreachableError(`Cannot reach ${this.config.url}: ${cause.message} (${tries} tries).`);
+        const wait = this.backoff(attempt);
+        this.notice(
+          `batchgate: ${cause.message}; retrying in ${(wait / 1000).toFixed(1)} s (${attempt} of ${tries - 1})`,
+        );
+        await this.delay(wait);
+        continue;
+      }
+      if (res.ok) return res;
+
+      const text = await res.text().catch(() => '');
+      let envelope: ErrorEnvelope | null = null;
+      try {
+        const parsed = JSON.parse(text) as ErrorEnvelope;
+        if (parsed && typeof parsed.error?.message === 'string') envelope = parsed;
+      } catch {
+        envelope = null;
+      }
+      const sentence = envelope?.error.message ?? `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+      const surelyNothingDone =
+        res.status === 429 || res.status === 503 || envelope?.error.code === 'idempotency_conflict';
+      const retryable = surelyNothingDone || ((res.status === 502 || res.status === 504) && opts.idempotent);
+      if (!retryable) throw new ServiceError(res.status, envelope, sentence);
+      if (attempt >= tries) {
+        // 429 and a conflict are the service's answer; a 5xx is a service that is not there.
+        if (res.status === 429 || res.status === 409) throw new ServiceError(res.status, envelope, sentence);
+        throw new UnreachableError(`${this.config.url} answered ${res.status} (${sentence}) ${tries} times.`);
+      }
+      const wait = Math.min(RETRY_AFTER_CAP_MS, retryAfterMs(res.headers.get('retry-after')) ?? this.backoff(attempt));
+      this.notice(
+        `batchgate: ${res.status} ${sentence} Retrying in ${(wait / 1000).toFixed(1)} s (${attempt} of ${tries - 1})`,
+      );
+      await this.delay(wait);
+    }
+  }
+
+  /** A JSON answer (204: undefined). */
+  async json<T>(method: string, path: string, opts: RequestOptions): Promise<Answer<T>> {
+    const res = await this.send(method, path, opts);
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new UnreachableError(`${method} ${path} answered ${res.status} with a body that is not JSON.`);
+    }
+    return { status: res.status, body: body as T, headers: res.headers };
+  }
+
+  get<T>(path: string): Promise<Answer<T>> {
+    return this.json<T>('GET', path, { idempotent: true });
+  }
+}
