@@ -46,9 +46,8 @@ function sentenceOf(envelope: ErrorEnvelope | null): string | undefined {
     typeof d.fileId === 'string' ? `file ${d.fileId}` : '',
     typeof d.batchId === 'string' ? `batch ${d.batchId}` : '',
   ].filter(Boolean);
-  return named.length && !named.some((n) => e.message.includes(n.split(' ')[1]))
-    ? `${e.message} (${named.join(', ')})`
-    : e.message;
+  if (!named.length || named.some((n) => e.message.includes(n.split(' ')[1]))) return e.message;
+  return `${e.message.replace(/\.$/, '')} (${named.join(', ')}).`;
 }
 
 /** A non-2xx answer from the service, with API.md's envelope when it sent one. */
