@@ -172,7 +172,10 @@ export async function batchCreate(ctx: Ctx, flags: CreateFlags): Promise<number>
       const earlier = await earlierBatch(ctx, dup);
       if (earlier) {
         await discardAll(ctx, outcomes);
-        ctx.out(`these files already made batch ${earlier.id} (--allow-duplicate to make another); following it`);
+        ctx.out(
+          `these files already made batch ${earlier.id}: no second batch (--allow-duplicate makes one)` +
+            (wait ? '; following it' : ''),
+        );
         return afterCreate(ctx, earlier.id, {
           wait,
           results: flags.results,
