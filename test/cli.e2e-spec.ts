@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,9 +30,14 @@ let t: TestApp;
 let dir: string;
 let cfgHome: string;
 
-function cli(args: string[], env: Record<string, string | undefined> = {}, cwd = dir): Promise<Run> {
+function cli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  nodeArgs: string[] = [],
+  cwd = dir,
+): Promise<Run> {
   const started = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
     cwd,
     env: {
       PATH: process.env.PATH,
@@ -158,6 +163,30 @@ describe('batchgate upload', () => {
     expect(j.stdout).not.toContain('same bytes'); // --json: the document alone
     const human = await cli(['upload', good]);
     expect(human.stdout).toContain(`same bytes as upload ${body.files[0].fileId}`);
+  });
+
+  it('streams the file: the CLI holds no more of a 40 MB file than of a small one', async () => {
+    // Peak RSS at exit, from a preload (process.resourceUsage().maxRSS, in KiB).
+    const preload = await file(
+      'peak-rss.js',
+      "process.on('exit', () => process.stderr.write(`maxRSS ${process.resourceUsage().maxRSS}\\n`));",
+    );
+    const peak = (r: Run) => Number(/maxRSS (\d+)/.exec(r.stderr)![1]) * 1024;
+    const big = join(dir, 'big.csv');
+    const out = createWriteStream(big);
+    out.write('content,externalId\n');
+    for (let i = 0; i < 1_000_000; i++)
+      if (!out.write(`big item number ${i} with some words,b-${i}\n`)) await once(out, 'drain');
+    out.end();
+    await once(out, 'finish');
+    const bytes = (await stat(big)).size;
+    expect(bytes).toBeGreaterThan(40e6);
+    const env = { BATCHGATE_API_KEY: t.keys.enterprise }; // over pro's 10 MB
+    const small = await cli(['upload', await file('small.csv', csv('a,1')), '-q'], env, ['-r', preload]);
+    const large = await cli(['upload', big, '-q'], env, ['-r', preload]);
+    expect(large.code).toBe(0);
+    expect(large.stdout).toContain('1,000,000 items, 0 rows skipped');
+    expect(peak(large) - peak(small)).toBeLessThan(bytes / 2); // fetch with a stream body held it all (undici#4058)
   });
 
   it('a file refused alone (no content column) exits 1 with the service sentence and its row errors', async () => {

@@ -1,3 +1,7 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ErrorEnvelope } from './api-types';
 import type { ClientConfig } from './config';
 import { CliExit, EXIT, ServiceError, UnreachableError, UsageError } from './exit';
@@ -6,7 +10,7 @@ import { CliExit, EXIT, ServiceError, UnreachableError, UsageError } from './exi
 export interface BodySource {
   contentType: string;
   length: number;
-  stream(): ReadableStream<Uint8Array>;
+  chunks(): AsyncIterable<Uint8Array>;
 }
 
 export interface RequestOptions {
@@ -45,10 +49,54 @@ const RETRY_AFTER_CAP_MS = 120_000;
 const BACKOFF_CAP_MS = 30_000;
 
 function causeOf(e: unknown): { code?: string; message: string } {
-  const err = e as { cause?: { code?: string; message?: string }; message?: string; name?: string };
+  const err = e as { cause?: { code?: string; message?: string }; code?: string; message?: string; name?: string };
   if (err?.name === 'TimeoutError') return { code: 'TIMEOUT', message: 'no answer in time' };
-  const cause = err?.cause;
+  // fetch wraps the socket's error in `cause`; node:http gives it as it is.
+  const cause = err?.cause ?? err;
   return { code: cause?.code, message: cause?.message || err?.message || String(e) };
+}
+
+/**
+ * A request with a streamed body, over node:http(s) rather than fetch: Node 20's fetch tees a
+ * stream body (to replay it on a redirect) and so keeps every chunk sent in memory, the whole file
+ * by the end (nodejs/undici#4058). Here the file is read as fast as the socket takes it, and no
+ * further. The answer comes back as a fetch Response, so callers read it alike. An answer that
+ * arrives before the body is all sent (a refusal) is the answer, whatever happens to the rest.
+ */
+function streamedRequest(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: BodySource,
+  signal: AbortSignal,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const req = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method, headers, signal });
+    let settled = false;
+    const fail = (e: unknown) => {
+      if (settled) return;
+      settled = true;
+      reject(e instanceof Error ? e : new Error(String(e)));
+    };
+    req.on('response', (res) => {
+      if (settled) return;
+      settled = true;
+      const answerHeaders = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v !== undefined) answerHeaders.set(k, Array.isArray(v) ? v.join(', ') : v);
+      }
+      const status = res.statusCode ?? 502;
+      const stream = status === 204 || status === 304 ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+      resolve(new Response(stream, { status, headers: answerHeaders }));
+    });
+    req.on('error', fail);
+    pipeline(Readable.from(body.chunks()), req).catch((e: unknown) => {
+      // The body's own failure (CliExit) or the socket's; after an answer, neither matters.
+      if (!settled) req.destroy();
+      fail(e);
+    });
+  });
 }
 
 /** Retry-After in seconds or as an HTTP date (RFC 9110), in ms; undefined when absent or unreadable. */
@@ -117,27 +165,21 @@ export class ApiClient {
         'User-Agent': 'batchgate-cli',
         ...opts.headers,
       };
-      let body: RequestInit['body'];
+      let body: string | undefined;
       if (opts.json !== undefined) {
         headers['Content-Type'] = 'application/json';
         body = JSON.stringify(opts.json);
       } else if (opts.body) {
         headers['Content-Type'] = opts.body.contentType;
         headers['Content-Length'] = String(opts.body.length);
-        body = opts.body.stream();
       }
       const signals = [this.signal];
       if (!opts.noTimeout) signals.push(AbortSignal.timeout(this.config.timeoutMs));
       let res: Response;
       try {
-        res = await fetch(url, {
-          method,
-          headers,
-          body,
-          signal: AbortSignal.any(signals),
-          // A streamed body (undici needs this said).
-          ...(opts.body && { duplex: 'half' }),
-        });
+        res = opts.body
+          ? await streamedRequest(method, url, headers, opts.body, this.signal)
+          : await fetch(url, { method, headers, body, signal: AbortSignal.any(signals) });
       } catch (e) {
         if (this.signal.aborted) throw new CliExit(EXIT.interrupted, 'Interrupted.');
         if (e instanceof CliExit) throw e;

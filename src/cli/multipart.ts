@@ -86,22 +86,6 @@ export function multipartBody(
   return {
     contentType: `multipart/form-data; boundary=${boundary}`,
     length,
-    stream: () => {
-      const it = chunks();
-      return new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          try {
-            const { value, done } = await it.next();
-            if (done) controller.close();
-            else controller.enqueue(value);
-          } catch (e) {
-            controller.error(e);
-          }
-        },
-        async cancel() {
-          await it.return(undefined);
-        },
-      });
-    },
+    chunks,
   };
 }
