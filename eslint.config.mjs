@@ -15,7 +15,35 @@ const ADAPTERS = ['redis', 'storage', 'store', 'queue', 'metrics', 'logging', 's
 const SHARED = ['errors', 'config', 'common', 'auth', 'plans'];
 const folders = (names) => names.flatMap((n) => [`../${n}`, `../${n}/*`, `../../${n}/*`, `**/src/${n}/*`]);
 const forbid = (names, message) => ({
-  'no-restricted-imports': ['error', { patterns: [{ group: folders(names), message }] }],
+  'no-restricted-imports': ['error', { patterns: [{ group: folders(names), message }, NOT_CLI] }],
+});
+const NOT_CLI = {
+  group: ['./cli', './cli/*', ...folders(['cli'])],
+  message: 'The service never imports the CLI (src/cli/).',
+};
+/**
+ * The CLI (src/cli/) is a client of the HTTP API, not part of the service: it may import the
+ * service's types (so a contract change breaks its build) and common/, nothing else of src/ at run
+ * time, and neither Nest nor the service's infrastructure even as types.
+ */
+const cliRules = (outside) => ({
+  'no-restricted-imports': 'off',
+  '@typescript-eslint/no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        {
+          group: [`${outside}*`, `!${outside}common`, `!${outside}common/*`, '**/src/*'],
+          allowTypeImports: true,
+          message: 'The CLI imports only types from the service (import type), and common/ (README, Layout).',
+        },
+        {
+          group: ['@nestjs/*', 'ioredis', 'bullmq', 'express', 'multer', '@aws-sdk/*'],
+          message: 'The CLI talks HTTP to the service: no Nest, Redis, queue or storage client.',
+        },
+      ],
+    },
+  ],
 });
 const layers = [
   {
@@ -69,6 +97,12 @@ const layers = [
       'Features do not import each other.',
     ),
   })),
+  { files: ['src/cli/*.ts'], rules: cliRules('../') },
+  { files: ['src/cli/*/**/*.ts'], rules: cliRules('../../') },
+  {
+    files: ['src/*.ts', 'src/{http,rate-limit}/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [NOT_CLI] }] },
+  },
   {
     files: ['src/processing/**/*.ts'],
     rules: forbid(
@@ -126,7 +160,7 @@ export default defineConfig(
     rules: { eqeqeq: 'error' },
   },
   {
-    files: ['scripts/**/*.js', 'test/*.js', 'bench/**/*.js', '*.js'],
+    files: ['scripts/**/*.js', 'test/*.js', 'bench/**/*.js', 'bin/*.js', '*.js'],
     extends: [js.configs.recommended],
     languageOptions: {
       ecmaVersion: 2023,

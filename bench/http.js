@@ -108,6 +108,28 @@ function upload({ port, key, data, fileName, contentType, agent: a }) {
   return request({ port, method: 'POST', path: '/v1/batch/upload', headers, body, agent: a });
 }
 
+/**
+ * POST /v1/batch/upload with several file parts, all named `file`, in one request (API.md, "Several
+ * files"). `files` is [{ data: Buffer, fileName, contentType }]; the body is sent with Content-Length.
+ */
+function uploadMany({ port, key, files, agent: a }) {
+  const boundary = `----batchgate-bench-${randomBytes(8).toString('hex')}`;
+  const parts = [];
+  for (const f of files) {
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${f.fileName}"\r\n` +
+          `Content-Type: ${f.contentType}\r\n\r\n`,
+      ),
+      f.data,
+      Buffer.from('\r\n'),
+    );
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  const headers = { Authorization: `Bearer ${key}`, 'Content-Type': `multipart/form-data; boundary=${boundary}` };
+  return request({ port, method: 'POST', path: '/v1/batch/upload', headers, body: Buffer.concat(parts), agent: a });
+}
+
 function json({ port, method, path, key, body, agent: a }) {
   const headers = key ? { Authorization: `Bearer ${key}` } : {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -121,4 +143,4 @@ function json({ port, method, path, key, body, agent: a }) {
   });
 }
 
-module.exports = { agent, request, upload, json, now };
+module.exports = { agent, request, upload, uploadMany, json, now };

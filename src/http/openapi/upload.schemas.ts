@@ -70,7 +70,7 @@ const ParsingInfo: SchemaObject = {
 /** One segment of API.md's `path`: not `.` or `..`, no `/`, `\\` or control character. */
 const PATH_SEGMENT = String.raw`(?!\.{1,2}(?:/|$))[^/\\\u0000-\u001f\u007f-\u009f]+`;
 
-/** API.md's `path` rules, as the service checks them (src/uploads/upload-path.ts). */
+/** API.md's `path` rules, as the service checks them (src/intake/upload-path.ts). */
 const PATH_RULES: SchemaObject = {
   type: 'string',
   minLength: 1,
