@@ -103,6 +103,16 @@ export function resumeOffer(records) {
   return `Resume upload of ${fmt(records.length)} files (${size}): ${records.map(label).join(', ')}`;
 }
 
+/** The offer's sentence: "The upload of claims.csv (40 MB) was interrupted. To resume it, …". */
+export function interruptedText(records) {
+  const which = records.map((r) => `${label(r)} (${formatBytes(r.size)})`).join(', ');
+  const one = records.length === 1;
+  return (
+    `The upload of ${which} was interrupted. To resume ${one ? 'it' : 'them'}, choose the same ` +
+    `${one ? 'file' : 'files'} again: only the parts batchgate has not received are sent.`
+  );
+}
+
 /** Said when the files picked to resume are not the ones that were being sent. */
 export function mismatchText(unmatched) {
   const which = unmatched.map((r) => `${label(r)} (${formatBytes(r.size)})`).join(', ');

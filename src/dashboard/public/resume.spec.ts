@@ -1,6 +1,7 @@
 import {
   PENDING_KEY,
   addPending,
+  interruptedText,
   matchFiles,
   mismatchText,
   readPending,
@@ -109,6 +110,13 @@ describe('dashboard resume: the same file again', () => {
     expect(resumeOffer([record])).toBe('Resume upload of big.csv (40 MB)');
     const b = { ...recordOf(file('b.csv', 24 * MiB), created('u_b')), path: 'jan/b.csv' };
     expect(resumeOffer([record, b])).toBe('Resume upload of 2 files (64 MB): big.csv, jan/b.csv');
+    expect(interruptedText([record])).toBe(
+      'The upload of big.csv (40 MB) was interrupted. To resume it, choose the same file again: ' +
+        'only the parts batchgate has not received are sent.',
+    );
+    expect(interruptedText([record, b])).toMatch(
+      /^The upload of big\.csv \(40 MB\), jan\/b\.csv \(24 MB\) was interrupted\. To resume them, choose the same files again/,
+    );
     expect(mismatchText([record])).toMatch(
       /^That is not the file that was being uploaded\. Choose big\.csv \(40 MB\) again/,
     );

@@ -88,8 +88,8 @@ export function createPool(limit) {
  * resolving to `{ status, body }` for any answer (status 0 when none came) and rejecting with an
  * AbortError when aborted, `pool` (createPool), `signal` (the page's Cancel), and optionally `now`,
  * `pollMs`, `maxTries`, `backoff`. `job`: `file` (a File or Blob: each part is a slice of it), `session`
- * (`{ uploadId, sizeBytes, partSize, partCount, parts? }`: POST /v1/uploads's entry, or just the
- * first four to resume), `resume` (true: ask batchgate what arrived first). `report` is told
+ * (POST /v1/uploads's entry `{ uploadId, sizeBytes, partSize, partCount, parts }`, or just `{ uploadId }`
+ * to resume), `resume` (true: ask batchgate what arrived, and how the file is cut, first). `report` is told
  * `{ phase: 'sending', sent, total, etaMs, retry }` and `{ phase: 'validating', progress, sizeBytes }`.
  * Resolves to `{ status: 'ready', result }` or `{ status: 'failed', error }` (an ApiError); rejects
  * with an ApiError when the session cannot go on (it may then be resumed), or an AbortError.
@@ -101,9 +101,9 @@ export async function runSession(ctx, job, report = () => {}) {
   const maxTries = ctx.maxTries ?? MAX_TRIES;
   const base = ctx.backoff ?? BACKOFF_MS;
   const signal = ctx.signal || new AbortController().signal;
-  const s = job.session;
+  let s = job.session;
   const id = s.uploadId;
-  const total = s.sizeBytes;
+  let total = s.sizeBytes;
   const sizeOf = (n) => {
     const r = partRange(s, n);
     return r.end - r.start;
@@ -215,6 +215,18 @@ export async function runSession(ctx, job, report = () => {}) {
   let toSend;
   if (job.resume) {
     view = await patiently(() => api.send('GET', routes.session(id)), maxTries);
+    // How the file is cut is batchgate's to say: the page kept only what names the file.
+    s = { ...s, sizeBytes: view.sizeBytes, partSize: view.partSize, partCount: view.partCount };
+    total = s.sizeBytes;
+    if (total !== job.file.size) {
+      throw new ApiError(400, {
+        error: {
+          code: 'size_mismatch',
+          message: `The file chosen has ${job.file.size} bytes; the upload session expects ${total}.`,
+          details: { declared: total, actual: job.file.size },
+        },
+      });
+    }
     if (view.status === 'pending') {
       const received = new Set(
         (view.receivedParts || []).filter((p) => p.sizeBytes === sizeOf(p.partNumber)).map((p) => p.partNumber),

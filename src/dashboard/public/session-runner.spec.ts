@@ -6,6 +6,7 @@ const KiB = 1024;
 function sessionOf(count: number, last = 10 * KiB) {
   const partSize = 10 * KiB;
   const sizeBytes = partSize * (count - 1) + last;
+  cut = { sizeBytes, partSize, partCount: count };
   return {
     uploadId: 'u_1',
     sizeBytes,
@@ -21,6 +22,8 @@ function sessionOf(count: number, last = 10 * KiB) {
   };
 }
 
+/** How the views below say the file is cut (each test's session uses these sizes when it resumes). */
+let cut: { sizeBytes: number; partSize: number; partCount: number } = { sizeBytes: 0, partSize: 0, partCount: 0 };
 const fileOf = (size: number) => new Blob([new Uint8Array(size)]);
 const partNumberOf = (url: string) => Number(/parts\/(\d+)/.exec(url)![1]);
 
@@ -94,6 +97,7 @@ function fakeBatchgate(opts: {
 const view = (status: string, over: Record<string, unknown> = {}) => ({
   uploadId: 'u_1',
   status,
+  ...cut,
   receivedParts: null,
   progress: status === 'pending' ? null : { bytesRead: 0, rowsRead: 0, itemCount: 0, validationErrorCount: 0 },
   result: null,
@@ -307,6 +311,21 @@ describe('dashboard session runner', () => {
     expect(end).toEqual({ status: 'ready', result: { fileId: 'f_2' } });
     expect(validating.puts).toEqual([]);
     expect(validating.calls).toEqual(['GET /v1/uploads/u_1', 'GET /v1/uploads/u_1']);
+  });
+
+  it('refuses to resume with a file of another size than the session', async () => {
+    const s = sessionOf(2);
+    const b = fakeBatchgate({ routes: () => view('pending', { receivedParts: [] }) });
+    await expect(
+      settle(
+        runSession(
+          { api: b.api, put: b.put, pool: createPool(4) },
+          { file: fileOf(s.sizeBytes + 1), session: { uploadId: 'u_1' }, resume: true },
+        ),
+      ),
+    ).rejects.toMatchObject({ code: 'size_mismatch' });
+    expect(b.puts).toEqual([]);
+    expect(b.calls).toEqual(['GET /v1/uploads/u_1']);
   });
 
   it('lets batchgate pick the parts to send when the store cannot list them (receivedParts null)', async () => {
