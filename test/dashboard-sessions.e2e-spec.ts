@@ -325,6 +325,36 @@ maybe('dashboard upload sessions in a real browser', () => {
     await expect(byTestId('transfers').isHidden()).resolves.toBe(true);
   });
 
+  it('stops after 5 failed tries of a part, says so, and sends it again with Try again (no reload, no new pick)', async () => {
+    let failing = true;
+    const log = await interceptParts(page, () => (failing ? 503 : 'continue'));
+    await byTestId('resumable-input').check();
+    await byTestId('file-input').setInputFiles({
+      name: 'small.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('content\nfirst\nsecond\n'),
+    });
+    // Tries after 0.5, 1, 2 and 4 s: then the upload stops, resumable.
+    await byTestId('error').filter({ hasText: 'The upload failed.' }).waitFor({ timeout: 30000 });
+    expect(await byTestId('error').textContent()).toContain('batchgate had a problem on its side (HTTP 503)');
+    expect(log.seen.map((s) => s.partNumber)).toEqual([1, 1, 1, 1, 1]);
+    const [uploadId] = log.sessions();
+    await byTestId('resume-offer').waitFor();
+    expect(await byTestId('resume-text').textContent()).toContain(
+      'The upload of small.csv (21 bytes) was interrupted.',
+    );
+    failing = false;
+    await byTestId('resume-again').click();
+    await byTestId('summary').waitFor({ timeout: 30000 });
+    expect(log.sessions()).toEqual([uploadId]);
+    expect(log.seen).toHaveLength(6);
+    expect(await byTestId('summary-accepted').textContent()).toBe('2');
+    await expect(byTestId('error-wrap').isHidden()).resolves.toBe(true);
+    await expect(byTestId('resume-offer').isHidden()).resolves.toBe(true);
+    expect(await pending()).toBeNull();
+    await byTestId('resumable-input').uncheck();
+  });
+
   it('several small files with "resumable" ticked: a session each, one card each, a validation refusal among them', async () => {
     const log = await interceptParts(page, () => 'continue');
     await byTestId('resumable-input').check();

@@ -194,8 +194,10 @@ function uploadFiles(list) {
   const items = files.map((file, index) => ({ file, index }));
   const what = files.length > 1 ? `${files.length} files` : filePath(files[0]);
   const size = files.reduce((n, f) => n + f.size, 0);
-  void transferAll(files.length, `Uploading ${what} (${formatBytes(size)})…`, (signal) =>
-    Promise.all([
+  void transferAll(files.length, `Uploading ${what} (${formatBytes(size)})…`, async (signal) => {
+    // Both ways to their end, even after one failed: a Cancel must have deleted every session it
+    // started before the page says so (and before it looks for sessions left to resume).
+    const ends = await Promise.allSettled([
       sessions.start(
         items.filter((i) => needsSession(i.file, resumable)),
         formOptions(),
@@ -205,8 +207,11 @@ function uploadFiles(list) {
         items.filter((i) => !needsSession(i.file, resumable)),
         signal,
       ),
-    ]).then(([a, b]) => [...a, ...b]),
-  );
+    ]);
+    const failed = ends.find((e) => e.status === 'rejected');
+    if (failed) throw failed.reason;
+    return ends.flatMap((e) => e.value);
+  });
 }
 
 function formOptions() {
@@ -234,7 +239,7 @@ async function transferAll(count, saying, send) {
   try {
     outcomes = await send(controller.signal);
   } catch (e) {
-    if (isAbort(e)) announce('The upload was cancelled. Nothing of it was kept.');
+    if (isAbort(e)) announce('The upload was cancelled.');
     else showError('The upload failed.', e);
   } finally {
     state.uploading = false;

@@ -141,7 +141,10 @@ export function createRateMeter({ windowMs = 8000, minMs = 1000 } = {}) {
   };
 }
 
-/** The bytes bar's text: "Sending 24 MB of 40 MB (60 %) · about 3 s left". */
+/**
+ * The bytes bar's text: "Sending 24 MB of 40 MB (60 %) · about 3 s left".
+ * @param {{ sent: number, total: number, etaMs: number | null, retry?: { partNumber: number, attempt: number, inMs: number } | null }} r
+ */
 export function sendLabel({ sent, total, etaMs, retry }) {
   const pct = total ? Math.floor((sent / total) * 100) : 0;
   let left =

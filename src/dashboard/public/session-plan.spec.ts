@@ -76,14 +76,14 @@ describe('dashboard sessions: which files and the request', () => {
         },
       },
     });
-    expect(pairCreated(items, null, all).refused.map((r) => [r.index, r.error.code])).toEqual([
+    expect(pairCreated(items, null, all).refused.map((r: any) => [r.index, r.error.code])).toEqual([
       [0, 'payload_too_large'],
       [1, 'validation_error'],
     ]);
     const free = new ApiError(402, { error: { code: 'quota_exceeded', message: 'free plan' } });
     const refused = pairCreated(items, null, free);
     expect(refused.started).toEqual([]);
-    expect(refused.refused.map((r) => [r.index, r.error])).toEqual([
+    expect(refused.refused.map((r: any) => [r.index, r.error])).toEqual([
       [0, free],
       [1, free],
     ]);

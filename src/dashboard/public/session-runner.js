@@ -93,6 +93,9 @@ export function createPool(limit) {
  * `{ phase: 'sending', sent, total, etaMs, retry }` and `{ phase: 'validating', progress, sizeBytes }`.
  * Resolves to `{ status: 'ready', result }` or `{ status: 'failed', error }` (an ApiError); rejects
  * with an ApiError when the session cannot go on (it may then be resumed), or an AbortError.
+ * @param {any} ctx
+ * @param {any} job
+ * @param {(report: any) => void} [report]
  */
 export async function runSession(ctx, job, report = () => {}) {
   const { api, pool } = ctx;
