@@ -209,6 +209,7 @@ describe('upload sessions, local driver (API.md "Upload sessions")', () => {
     });
     expect(mixed.status).toBe(201);
     expect(mixed.body.data).toHaveLength(1);
+    expect(mixed.body.data[0].index).toBe(0);
     expect(mixed.body.errors.map((e: any) => [e.index, e.status, e.error.code])).toEqual([
       [1, 413, 'payload_too_large'],
       [2, 400, 'validation_error'],
@@ -379,9 +380,9 @@ describe('upload sessions, local driver (API.md "Upload sessions")', () => {
     });
     expect(res.status).toBe(201);
     expect(res.body.errors).toEqual([]);
-    expect(res.body.data.map((d: any) => [d.filename, d.path])).toEqual([
-      ['jan/a.csv', 'jan/a.csv'],
-      ['b.ndjson', 'feb/b'],
+    expect(res.body.data.map((d: any) => [d.index, d.filename, d.path])).toEqual([
+      [0, 'jan/a.csv', 'jan/a.csv'],
+      [1, 'b.ndjson', 'feb/b'],
     ]);
     await sendParts(res.body.data[0], a);
     await sendParts(res.body.data[1], b);

@@ -16,6 +16,8 @@ export interface SignedPartUrl {
 
 /** POST /v1/uploads: one created session. */
 export interface SessionCreated {
+  /** The file's position in the request's `files` (as refused files give theirs). */
+  index: number;
   uploadId: string;
   status: 'pending';
   filename: string;

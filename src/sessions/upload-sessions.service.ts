@@ -126,6 +126,7 @@ export class UploadSessionsService {
     const numbers = Array.from({ length: plan.partCount }, (_, i) => i + 1);
     const duplicateOf = spec.sha256 ? await this.tokens.findDuplicate(auth.orgId, meta.schema, spec.sha256) : null;
     return {
+      index: spec.index,
       uploadId: meta.uploadId,
       status: 'pending',
       filename: meta.filename,

@@ -71,8 +71,9 @@ const sessionShape = {
 
 const UploadSessionCreated: SchemaObject = {
   type: 'object',
-  required: [...Object.keys(sessionShape), 'status', 'parts', 'urlsExpireAt', 'duplicateOf'],
+  required: ['index', ...Object.keys(sessionShape), 'status', 'parts', 'urlsExpireAt', 'duplicateOf'],
   properties: {
+    index: { type: 'integer', minimum: 0, description: "The file's position in the request's `files` (0-based)" },
     ...sessionShape,
     status: { type: 'string', enum: ['pending'] },
     parts: { type: 'array', items: SignedPart, description: "Every part's URL" },
