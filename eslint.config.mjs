@@ -9,13 +9,41 @@ import tseslint from 'typescript-eslint';
  * DESIGN.md's layers, enforced (README, "Layout"): imports point from the edge down to shared code,
  * never back. Each block names what its folders may not import; `npm run lint` fails on a backward edge.
  */
-const FEATURES = ['uploads', 'batches', 'processing', 'dashboard', 'health', 'admin'];
+const FEATURES = ['uploads', 'sessions', 'batches', 'processing', 'dashboard', 'health', 'admin'];
 const EDGE = [...FEATURES, 'http', 'rate-limit'];
 const ADAPTERS = ['redis', 'storage', 'store', 'queue', 'metrics', 'logging', 'schemas', 'lifecycle'];
 const SHARED = ['errors', 'config', 'common', 'auth', 'plans'];
 const folders = (names) => names.flatMap((n) => [`../${n}`, `../${n}/*`, `../../${n}/*`, `**/src/${n}/*`]);
 const forbid = (names, message) => ({
-  'no-restricted-imports': ['error', { patterns: [{ group: folders(names), message }] }],
+  'no-restricted-imports': ['error', { patterns: [{ group: folders(names), message }, NOT_CLI] }],
+});
+const NOT_CLI = {
+  group: ['./cli', './cli/*', ...folders(['cli'])],
+  message: 'The service never imports the CLI (src/cli/).',
+};
+/**
+ * The CLI (src/cli/) is a client of the HTTP API, not part of the service: it may import the
+ * service's types (so a contract change breaks its build) and common/, nothing else of src/ at run
+ * time, and neither Nest nor the service's infrastructure even as types.
+ */
+const cliRules = (outside) => ({
+  'no-restricted-imports': 'off',
+  '@typescript-eslint/no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        {
+          group: [`${outside}*`, `!${outside}common`, `!${outside}common/*`, '**/src/*'],
+          allowTypeImports: true,
+          message: 'The CLI imports only types from the service (import type), and common/ (README, Layout).',
+        },
+        {
+          group: ['@nestjs/*', 'ioredis', 'bullmq', 'express', 'multer', '@aws-sdk/*'],
+          message: 'The CLI talks HTTP to the service: no Nest, Redis, queue or storage client.',
+        },
+      ],
+    },
+  ],
 });
 const layers = [
   {
@@ -58,17 +86,27 @@ const layers = [
     rules: forbid(EDGE, 'Adapters (Redis, storage, store, queue, ...) never import a feature or the HTTP edge.'),
   },
   {
-    files: ['src/batches/**/*.ts'],
-    rules: forbid(['uploads', 'processing', 'dashboard', 'health', 'admin'], 'Features do not import each other.'),
+    // The intake core (bytes → stored upload → fileId), shared by the api's uploads and the worker's sessions.
+    files: ['src/intake/**/*.ts'],
+    rules: forbid(EDGE, 'The intake core never imports a feature or the HTTP edge.'),
   },
+  ...FEATURES.filter((f) => f !== 'processing').map((feature) => ({
+    files: [`src/${feature}/**/*.ts`],
+    rules: forbid(
+      FEATURES.filter((f) => f !== feature),
+      'Features do not import each other.',
+    ),
+  })),
+  { files: ['src/cli/*.ts'], rules: cliRules('../') },
+  { files: ['src/cli/*/**/*.ts'], rules: cliRules('../../') },
   {
-    files: ['src/uploads/**/*.ts'],
-    rules: forbid(['batches', 'processing', 'dashboard', 'health', 'admin'], 'Features do not import each other.'),
+    files: ['src/*.ts', 'src/{http,rate-limit}/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [NOT_CLI] }] },
   },
   {
     files: ['src/processing/**/*.ts'],
     rules: forbid(
-      ['batches', 'uploads', 'dashboard', 'health', 'admin', 'http', 'rate-limit'],
+      ['batches', 'uploads', 'sessions', 'dashboard', 'health', 'admin', 'http', 'rate-limit'],
       'The worker imports no api feature.',
     ),
   },
@@ -122,7 +160,7 @@ export default defineConfig(
     rules: { eqeqeq: 'error' },
   },
   {
-    files: ['scripts/**/*.js', 'test/*.js', 'bench/**/*.js', '*.js'],
+    files: ['scripts/**/*.js', 'test/*.js', 'bench/**/*.js', 'bin/*.js', '*.js'],
     extends: [js.configs.recommended],
     languageOptions: {
       ecmaVersion: 2023,

@@ -81,7 +81,7 @@ async function sendIterable(req, chunks) {
 
 /**
  * POST /v1/batch/upload with the file as the multipart part `file`. `data` is a Buffer (sent with
- * Content-Length) or an iterable of Buffers (sent chunked, as it is generated).
+ * Content-Length) or an iterable (or async iterable: a file stream) of Buffers (sent chunked).
  * Resolves with { status, json, ms } where ms runs from the first byte sent to the end of the answer.
  */
 function upload({ port, key, data, fileName, contentType, agent: a }) {
@@ -94,12 +94,40 @@ function upload({ port, key, data, fileName, contentType, agent: a }) {
   const headers = { Authorization: `Bearer ${key}`, 'Content-Type': `multipart/form-data; boundary=${boundary}` };
   const body = Buffer.isBuffer(data)
     ? Buffer.concat([head, data, tail])
-    : (function* () {
-        yield head;
-        yield* data;
-        yield tail;
-      })();
+    : data[Symbol.asyncIterator]
+      ? (async function* () {
+          yield head;
+          yield* data;
+          yield tail;
+        })()
+      : (function* () {
+          yield head;
+          yield* data;
+          yield tail;
+        })();
   return request({ port, method: 'POST', path: '/v1/batch/upload', headers, body, agent: a });
+}
+
+/**
+ * POST /v1/batch/upload with several file parts, all named `file`, in one request (API.md, "Several
+ * files"). `files` is [{ data: Buffer, fileName, contentType }]; the body is sent with Content-Length.
+ */
+function uploadMany({ port, key, files, agent: a }) {
+  const boundary = `----batchgate-bench-${randomBytes(8).toString('hex')}`;
+  const parts = [];
+  for (const f of files) {
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${f.fileName}"\r\n` +
+          `Content-Type: ${f.contentType}\r\n\r\n`,
+      ),
+      f.data,
+      Buffer.from('\r\n'),
+    );
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  const headers = { Authorization: `Bearer ${key}`, 'Content-Type': `multipart/form-data; boundary=${boundary}` };
+  return request({ port, method: 'POST', path: '/v1/batch/upload', headers, body: Buffer.concat(parts), agent: a });
 }
 
 function json({ port, method, path, key, body, agent: a }) {
@@ -115,4 +143,4 @@ function json({ port, method, path, key, body, agent: a }) {
   });
 }
 
-module.exports = { agent, request, upload, json, now };
+module.exports = { agent, request, upload, uploadMany, json, now };

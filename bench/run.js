@@ -11,10 +11,11 @@
  *   BENCH_RUNS=n           runs per figure (default 5)
  *   BENCH_BIG_RUNS=n       runs of the 1 GB upload (default 3; 0 skips it)
  *   BENCH_WORKER_RUNS=n    runs of the 1M-item batch (default 5)
- *   BENCH_ONLY=a,b         phases: throughput, memory, worker, create, race, s3, cluster
+ *   BENCH_ONLY=a,b         phases: throughput, memory, worker, create, race, s3, cluster, files, sessions
  *                          (s3: upload throughput on STORAGE_DRIVER=s3 against a private s3rver, as a
  *                          ratio to the local driver; cluster: creates and workers on a private 3-master
- *                          Redis Cluster beside a standalone Redis; bench/phases/)
+ *                          Redis Cluster beside a standalone Redis; files: 10 files in one request vs
+ *                          10 requests, and creates of 100-file batches; bench/phases/)
  *   BENCH_PROFILE=api,worker   run those processes with --cpu-prof (profiles in bench/out/prof)
  *   BENCH_DIST=dir         measure another build instead of ./dist (to compare two versions)
  *   BENCH_NODE_ARGS="..."  extra node/V8 flags for the api and worker processes (e.g. GC settings)
@@ -42,10 +43,12 @@ const {
 const { MB, fmt, sizeLabel, summary, table } = require('./stats');
 const s3Phase = require('./phases/s3');
 const clusterPhase = require('./phases/cluster');
+const filesPhase = require('./phases/files');
+const sessionsPhase = require('./phases/sessions');
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SEED = 20260601;
-const PHASES = ['throughput', 'memory', 'worker', 'create', 'race', 's3', 'cluster'];
+const PHASES = ['throughput', 'memory', 'worker', 'create', 'race', 's3', 'cluster', 'files', 'sessions'];
 const WARMUP_ROUNDS = 3;
 
 function intEnv(name, def, min = 1) {
@@ -583,6 +586,8 @@ async function main() {
       race: racePhase,
       s3: (c) => s3Phase(c, bench),
       cluster: (c) => clusterPhase(c, bench),
+      files: (c) => filesPhase(c, bench),
+      sessions: (c) => sessionsPhase(c, bench),
     };
     for (const phase of PHASES) if (CONFIG.phases.includes(phase)) await run[phase](ctx);
   } catch (e) {

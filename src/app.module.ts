@@ -8,6 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import { BatchesModule } from './batches/batches.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
+import { IntakeModule } from './intake/intake.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsHttpModule } from './metrics/metrics-http.module';
@@ -20,6 +21,7 @@ import { SchemasModule } from './schemas/schemas.module';
 import { StorageModule } from './storage/storage.module';
 import { StoreModule } from './store/store.module';
 import { UploadsModule } from './uploads/uploads.module';
+import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
 export class AppModule {
@@ -35,10 +37,12 @@ export class AppModule {
         RedisModule,
         StorageModule,
         StoreModule,
+        IntakeModule,
         SchemasModule.forRoot(config, schemas),
         QueueModule,
         RateLimitModule,
         UploadsModule,
+        SessionsModule,
         BatchesModule,
         HealthModule,
         DashboardModule,

@@ -1,10 +1,12 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Request } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { bodyIdleTimeout } from './http/body-idle-timeout';
 import { onClientError } from './http/client-error';
 import { requestIdMiddleware } from './common/request-id';
 import { bodyEncodingMiddleware } from './http/body-encoding';
+import { isRawBodyRequest } from './http/raw-body';
 import { DrainService } from './lifecycle/drain.service';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsService } from './metrics/metrics.service';
@@ -27,6 +29,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.use(bodyEncodingMiddleware);
   app.useBodyParser('json', {
     limit: JSON_BODY_LIMIT,
+    // A part of an upload session is raw bytes (a JSON file sent as application/json too).
+    type: (req: Request) => !isRawBodyRequest(req) && Boolean(req.is('application/json')),
     // Remember the body's real size: a chunked body has no Content-Length to check against the plan.
     verify: (req: { bodyBytes?: number }, _res: unknown, buf: Buffer) => {
       req.bodyBytes = buf.length;

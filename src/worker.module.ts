@@ -3,6 +3,7 @@ import type { AppConfig } from './config/app-config';
 import type { SchemaRegistry } from './ingest/schema-registry';
 import { ConfigModule } from './config/config.module';
 import { LoggingModule } from './logging/logging.module';
+import { IntakeModule } from './intake/intake.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProcessingModule } from './processing/processing.module';
 import { QueueModule } from './queue/queue.module';
@@ -24,6 +25,7 @@ export class WorkerModule {
         RedisModule,
         StorageModule,
         StoreModule,
+        IntakeModule,
         SchemasModule.forRoot(config, schemas),
         QueueModule,
         ProcessingModule,

@@ -21,6 +21,7 @@ import { ConfigError } from '../src/config/app-config';
 import { api, startApp, testRedisUrl, upload, type TestApp } from './support/app';
 import { type JwksServer, startJwksServer } from './support/jwks';
 import { plansFile } from './support/plans';
+import { putPart, startSession } from './support/sessions';
 import { waitFor } from './support/wait';
 
 jest.setTimeout(60_000);
@@ -335,12 +336,14 @@ describe('scopes per route', () => {
   const secret = randomBytes(32).toString('base64url');
   const hs: Signer = { key: new TextEncoder().encode(secret), alg: 'HS256' };
   const org = `scoped-${tag()}`;
+  const NO_SESSION = 'u_unknownunknownunknown';
   let t: TestApp;
   let fileId: string;
   let batchId: string;
 
   beforeAll(async () => {
-    t = await startApp({ AUTH_JWT_SECRET: secret, AUTH_JWT_ISSUER: ISSUER });
+    // A worker in the process, for the upload session's validation.
+    t = await startApp({ AUTH_JWT_SECRET: secret, AUTH_JWT_ISSUER: ISSUER, WORKER_IN_PROCESS: 'true' });
     const all = await token(hs, { org_id: org, plan: 'pro' });
     fileId = (await upload(t, all, CSV)).body.fileId;
     const direct = await api(t, all, 'POST', '/v1/batch', { items: [{ content: 'x' }] });
@@ -358,6 +361,15 @@ describe('scopes per route', () => {
     ],
     ['batches:write', 'POST /v1/batch', (k) => api(t, k, 'POST', '/v1/batch', { items: [{ content: 'y' }] })],
     ['batches:write', 'POST /v1/batch/{id}/cancel', (k) => api(t, k, 'POST', `/v1/batch/${batchId}/cancel`)],
+    [
+      'uploads:write',
+      'POST /v1/uploads',
+      (k) => api(t, k, 'POST', '/v1/uploads', { files: [{ filename: 'a.csv', sizeBytes: CSV.length }] }),
+    ],
+    ['uploads:write', 'POST /v1/uploads/{id}/parts', (k) => api(t, k, 'POST', `/v1/uploads/${NO_SESSION}/parts`, {})],
+    ['uploads:write', 'POST /v1/uploads/{id}/complete', (k) => api(t, k, 'POST', `/v1/uploads/${NO_SESSION}/complete`)],
+    ['uploads:write', 'DELETE /v1/uploads/{id}', (k) => api(t, k, 'DELETE', `/v1/uploads/${NO_SESSION}`)],
+    ['read', 'GET /v1/uploads/{id}', (k) => api(t, k, 'GET', `/v1/uploads/${NO_SESSION}`)],
     ['read', 'GET /v1/batch/upload/{id}', (k) => api(t, k, 'GET', `/v1/batch/upload/${fileId}`)],
     ['read', 'GET /v1/batch/upload/{id}/errors', (k) => api(t, k, 'GET', `/v1/batch/upload/${fileId}/errors`)],
     ['read', 'GET /v1/batch/upload/{id}/preview', (k) => api(t, k, 'GET', `/v1/batch/upload/${fileId}/preview`)],
@@ -380,6 +392,21 @@ describe('scopes per route', () => {
       const res = await withScope(allowed);
       expect([allowed, res.status < 400 || res.status === 404 || res.status === 409]).toEqual([allowed, true]);
     }
+  });
+
+  it("takes an upload session's signed part URL without a credential, the rest of the session with uploads:write", async () => {
+    const writer = await token(hs, { org_id: org, plan: 'pro', scope: 'uploads:write' });
+    const bytes = Buffer.from(CSV);
+    const session = await startSession(t, writer, bytes);
+    const put = await putPart(session.parts[0], bytes);
+    expect(put.status).toBe(200);
+    const done = await api(t, writer, 'POST', `/v1/uploads/${session.uploadId}/complete`, undefined, {
+      Prefer: 'wait=20',
+    });
+    expect([done.status, done.body.status]).toEqual([200, 'ready']);
+    // Its fileId then needs read to be seen, and batches:write to make a batch.
+    expectForbidden(await api(t, writer, 'GET', `/v1/batch/upload/${done.body.fileId}`), 'read');
+    expectForbidden(await api(t, writer, 'POST', '/v1/batch', { fileId: done.body.fileId }), 'batches:write');
   });
 
   it('refuses an upload with the wrong scope before reading its body', async () => {

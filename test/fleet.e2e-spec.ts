@@ -153,6 +153,24 @@ it('holds a monthly quota and a rate limit across both apis', async () => {
   expect(statuses.slice(10)).toEqual([429, 429]);
 });
 
+it('takes an upload session begun on one api and completed on the other, validated by a worker', async () => {
+  let csv = 'content\n';
+  for (let i = 1; i <= 2000; i++) csv += `session row ${i}\n`;
+  const bytes = Buffer.from(csv);
+  const created = await api(a, KEYS.pro, 'POST', '/v1/uploads', {
+    files: [{ filename: 'fleet.csv', sizeBytes: bytes.length }],
+  });
+  expect(created.status).toBe(201);
+  const s = created.body.data[0];
+  const put = await fetch(s.parts[0].url, { method: 'PUT', body: bytes });
+  expect(put.status).toBe(200);
+  const seen = await api(b, KEYS.pro, 'GET', `/v1/uploads/${s.uploadId}`);
+  expect(seen.body.receivedParts).toEqual([{ partNumber: 1, sizeBytes: bytes.length }]);
+  const done = await api(b, KEYS.pro, 'POST', `/v1/uploads/${s.uploadId}/complete`, undefined, { Prefer: 'wait=60' });
+  expect(done.body).toMatchObject({ status: 'ready', result: { itemCount: 2000 } });
+  expect((await listStore(prefix)).filter((k) => k.includes(s.uploadId))).toEqual([]);
+});
+
 it('deletes an expired upload from the store, and no process ever met a CROSSSLOT', async () => {
   const up = await upload(b, KEYS.pro, 'content\nlate\n');
   const mine = (keys: string[]) => keys.filter((k) => k.includes(up.body.fileId as string));

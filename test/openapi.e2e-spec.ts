@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -440,6 +441,59 @@ describe('the OpenAPI document', () => {
       'get',
       await api(t, key, 'GET', `/v1/batch/upload/${third.body.fileId as string}`),
     );
+  });
+
+  it('describes upload sessions as the service answers them, in every state', async () => {
+    const key = t.keys.pro;
+    const bytes = Buffer.from('content,externalId\nA claim,s-1\n,s-2\n');
+    const created = await api(t, key, 'POST', '/v1/uploads', {
+      files: [
+        {
+          filename: 'jan/claims.csv',
+          sizeBytes: bytes.length,
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+        },
+        { filename: 'big.csv', sizeBytes: 11 * 1024 * 1024 },
+      ],
+    });
+    expect(created.status).toBe(201);
+    expectDocumented('/v1/uploads', 'post', created);
+    const s = created.body.data[0];
+    const pending = await api(t, key, 'GET', `/v1/uploads/${s.uploadId as string}`);
+    expectDocumented('/v1/uploads/{uploadId}', 'get', pending);
+    const missing = await api(t, key, 'POST', `/v1/uploads/${s.uploadId as string}/complete`);
+    expect(missing.status).toBe(409);
+    expectDocumented('/v1/uploads/{uploadId}/complete', 'post', missing);
+    const fresh = await api(t, key, 'POST', `/v1/uploads/${s.uploadId as string}/parts`, {});
+    expectDocumented('/v1/uploads/{uploadId}/parts', 'post', fresh);
+    const put = await fetch(fresh.body.parts[0].url, { method: 'PUT', body: bytes });
+    expect(put.status).toBe(200);
+    const ready = await api(t, key, 'POST', `/v1/uploads/${s.uploadId as string}/complete`, undefined, {
+      Prefer: 'wait=30',
+    });
+    expect(ready.body.status).toBe('ready');
+    expectDocumented('/v1/uploads/{uploadId}/complete', 'post', ready);
+    const bad = await api(t, key, 'POST', '/v1/uploads', {
+      files: [{ filename: 'x.csv', sizeBytes: 11 * 1024 * 1024 }],
+    });
+    expect(bad.status).toBe(413);
+    expectDocumented('/v1/uploads', 'post', bad);
+    const failing = await api(t, key, 'POST', '/v1/uploads', {
+      files: [{ filename: 'x.csv', sizeBytes: bytes.length, sha256: 'c'.repeat(64) }],
+    });
+    await fetch(failing.body.data[0].parts[0].url, { method: 'PUT', body: bytes });
+    const failed = await api(
+      t,
+      key,
+      'POST',
+      `/v1/uploads/${failing.body.data[0].uploadId as string}/complete`,
+      undefined,
+      {
+        Prefer: 'wait=30',
+      },
+    );
+    expect(failed.body.status).toBe('failed');
+    expectDocumented('/v1/uploads/{uploadId}/complete', 'post', failed);
   });
 
   it('gives openapi-typescript types that type a client under strict TypeScript', async () => {

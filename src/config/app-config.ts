@@ -70,6 +70,16 @@ export interface AppConfig {
   sweepIntervalMs: number;
   /** A worker process serves its own /metrics on this port when set. */
   workerMetricsPort?: number;
+  /** PUBLIC_URL: the service's base URL as clients reach it (the local driver's part URLs); else from the request. */
+  publicUrl?: string;
+  /** How long a signed part URL is valid. */
+  uploadUrlTtlSeconds: number;
+  /** How long an upload session may wait for its bytes and `complete`. */
+  uploadSessionTtlSeconds: number;
+  /** The local driver's part-URL signing key; when absent, one is made once and kept in Redis. */
+  uploadSigningSecret?: string;
+  /** Upload sessions validated at once per worker process. */
+  validationConcurrency: number;
 }
 
 /** One clear line naming the variable; main.ts prints it and exits non-zero. */
@@ -152,6 +162,28 @@ function clusterNodes(env: NodeJS.ProcessEnv): string[] | undefined {
     }
   }
   return nodes;
+}
+
+function publicUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.PUBLIC_URL?.trim();
+  if (!raw) return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an http(s) URL, got "${raw}"`);
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.search || u.hash) {
+    throw new ConfigError(`PUBLIC_URL must be an http(s) URL without query or fragment, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function signingSecret(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.UPLOAD_SIGNING_SECRET;
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 32) throw new ConfigError('UPLOAD_SIGNING_SECRET must be at least 32 characters');
+  return raw;
 }
 
 /** The environment, read and checked once. Nothing else reads process.env. */
@@ -269,5 +301,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     queuePrefix: queuePrefix(env, redisClusterNodes !== undefined),
     sweepIntervalMs: int(env, 'SWEEP_INTERVAL_SECONDS', 60, 1, 86_400) * 1000,
     workerMetricsPort: env.WORKER_METRICS_PORT ? int(env, 'WORKER_METRICS_PORT', 0, 1, 65535) : undefined,
+    publicUrl: publicUrl(env),
+    uploadUrlTtlSeconds: int(env, 'UPLOAD_URL_TTL_SECONDS', 900, 1, 7 * 24 * 3600),
+    uploadSessionTtlSeconds: int(env, 'UPLOAD_SESSION_TTL_SECONDS', 86_400, 1, 30 * 24 * 3600),
+    uploadSigningSecret: signingSecret(env),
+    validationConcurrency: int(env, 'VALIDATION_CONCURRENCY', 2, 1, 64),
   };
 }

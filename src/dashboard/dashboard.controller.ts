@@ -1,10 +1,12 @@
-import { Controller, Get, type OnModuleInit, Param, Res } from '@nestjs/common';
+import { Controller, Get, Inject, type OnModuleInit, Param, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { AppError } from '../errors/app-error';
 import { ApiTextResponse } from '../http/openapi/responses';
+import { dashboardCsp } from './dashboard-csp';
 
 /**
  * Beside this file both under ts-jest (src/dashboard/) and in the build (dist/dashboard/), where
@@ -21,12 +23,10 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /**
  * Everything the page loads comes from this service, and no script runs inline (issue 4: no external
- * requests). Downloads go through blob: URLs on <a download>, which CSP does not govern.
+ * requests; the one exception is the object store that upload sessions send parts to, see
+ * dashboard-csp.ts). Downloads go through blob: URLs on <a download>, which CSP does not govern.
  */
 const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
-    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
@@ -51,6 +51,11 @@ const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*\.(html|css|js|svg)$/;
 @Controller('dashboard')
 export class DashboardController implements OnModuleInit {
   private readonly assets = new Map<string, Asset>();
+  private readonly headers: Record<string, string>;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.headers = { 'Content-Security-Policy': dashboardCsp(config), ...SECURITY_HEADERS };
+  }
 
   async onModuleInit(): Promise<void> {
     for (const name of await readdir(DASHBOARD_PUBLIC_DIR)) {
@@ -77,6 +82,6 @@ export class DashboardController implements OnModuleInit {
   private send(res: Response, name: string): void {
     const asset = ASSET_NAME.test(name) ? this.assets.get(name) : undefined;
     if (!asset) throw new AppError('not_found', 'No such dashboard file.');
-    res.set(SECURITY_HEADERS).type(asset.type).send(asset.body);
+    res.set(this.headers).type(asset.type).send(asset.body);
   }
 }

@@ -25,6 +25,44 @@ export const fileExpired = (fileId: string) =>
 export const fileAlreadyConsumed = (batchId: string) =>
   new AppError('file_already_consumed', 'This file was already used to create a batch.', { batchId });
 
+export const tooManyFiles = (max: number) =>
+  new AppError(
+    'validation_error',
+    `Too many files in one request: your plan allows at most ${max} (maxFilesPerRequest).`,
+    { limit: 'maxFilesPerRequest', max },
+  );
+
+export const uploadNotFound = (uploadId: string) =>
+  new AppError('upload_not_found', `Upload ${shown(uploadId)} not found.`);
+
+export const uploadExpired = (uploadId: string) =>
+  new AppError('upload_expired', `Upload ${shown(uploadId)} has expired before it was completed. Start a new upload.`);
+
+export const uploadIncomplete = (missingParts: number[]) =>
+  new AppError(
+    'upload_incomplete',
+    `${missingParts.length} part(s) have not arrived in full yet: send them, then call complete again.`,
+    { missingParts },
+  );
+
+export const uploadState = (status: string, action: string) =>
+  new AppError('upload_state', `This upload is ${status}: ${action} only while it is pending.`, { status });
+
+export const signatureInvalid = (why: 'expired' | 'invalid') =>
+  new AppError(
+    'signature_invalid',
+    why === 'expired'
+      ? 'This part URL has expired. Ask for new ones with POST /v1/uploads/{uploadId}/parts.'
+      : 'This part URL is not valid: its signature does not match this upload, part and size.',
+  );
+
+/** An upload session's stored bytes (or one part's body) are not the size it declared. */
+export const sizeMismatch = (declared: number, actual: number, what = 'The stored file') =>
+  new AppError('size_mismatch', `${what} has ${actual} bytes, but ${declared} were declared.`, { declared, actual });
+
+export const checksumMismatch = (declared: string, actual: string) =>
+  new AppError('checksum_mismatch', "The stored file's sha256 is not the one declared.", { declared, actual });
+
 export const batchNotFound = (batchId: string) => new AppError('batch_not_found', `Batch ${shown(batchId)} not found.`);
 
 export const batchFinished = (batchId: string, status: string) =>

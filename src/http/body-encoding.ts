@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { unsupportedBodyEncoding } from '../errors/errors';
+import { isRawBodyRequest } from './raw-body';
 
 /** What a JSON body may be sent as. Brotli and the rest are refused before a byte is read. */
 const READABLE = new Set(['identity', 'gzip', 'x-gzip', 'deflate']);
@@ -10,7 +11,7 @@ const READABLE = new Set(['identity', 'gzip', 'x-gzip', 'deflate']);
  */
 export function bodyEncodingMiddleware(req: Request, _res: Response, next: NextFunction): void {
   const header = req.header('content-encoding');
-  if (header === undefined || !req.is('application/json')) return next();
+  if (header === undefined || isRawBodyRequest(req) || !req.is('application/json')) return next();
   const unknown = header
     .split(',')
     .map((e) => e.trim().toLowerCase())

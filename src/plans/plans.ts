@@ -105,3 +105,6 @@ export function loadPlans(file?: string): Record<string, Plan> {
   }
   return plans;
 }
+
+/** At least one file per request, whatever a plan says. */
+export const filesPerRequest = (plan: { maxFilesPerRequest: number }) => Math.max(1, plan.maxFilesPerRequest);

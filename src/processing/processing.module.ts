@@ -5,10 +5,13 @@ import { BatchRetentionSweeper } from './batch-retention.sweeper';
 import { BatchRunner } from './batch-runner';
 import { BatchSweepsService } from './batch-sweeps.service';
 import { BatchWorkerService } from './batch-worker.service';
+import { SessionSweeper } from './session.sweeper';
+import { SessionValidator } from './session-validator';
+import { ValidationWorkerService } from './validation-worker.service';
 import { AcceptProcessor, ITEM_PROCESSOR, type ItemProcessor } from './item-processor';
 import { WebhookProcessor } from './webhook.processor';
 
-/** The worker: the BullMQ consumer, the batch runner, the processors, the sweeps. Repositories come from StoreModule. */
+/** The worker: the BullMQ consumers (batches, validations), the batch runner, the session validator, the processors, the sweeps. Repositories come from StoreModule. */
 @Module({
   providers: [
     BatchRunner,
@@ -16,6 +19,9 @@ import { WebhookProcessor } from './webhook.processor';
     BatchRequeueSweeper,
     BatchRetentionSweeper,
     BatchSweepsService,
+    SessionValidator,
+    ValidationWorkerService,
+    SessionSweeper,
     {
       provide: ITEM_PROCESSOR,
       inject: [APP_CONFIG],

@@ -1,9 +1,9 @@
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { join, relative } from 'node:path';
+import { Readable } from 'node:stream';
 import { isInfrastructureError } from '../errors/infrastructure';
 import type { FileStorage } from './file-storage';
 import { LocalFileStorage } from './local-file-storage';
@@ -69,7 +69,12 @@ const drivers: Driver[] = [
       const dir = await mkdtemp(join(tmpdir(), 'batchgate-storage-'));
       const storage = new LocalFileStorage(dir);
       await storage.init();
-      return { storage, done: () => rm(dir, { recursive: true, force: true }) };
+      // Every file on disk, partial ones included (the spool aside).
+      const listed = async () =>
+        (await readdir(dir, { recursive: true, withFileTypes: true }))
+          .filter((e) => e.isFile() && !join(e.parentPath, e.name).includes('/.spool'))
+          .map((e) => relative(dir, join(e.parentPath, e.name)));
+      return { storage, done: () => rm(dir, { recursive: true, force: true }), listed };
     },
   },
   s3Driver('s3 (s3rver)', {
@@ -166,6 +171,33 @@ describe.each(drivers)('FileStorage: $name', (driver) => {
     await storage.delete('org-a/del.txt');
     await storage.delete('org-a/del.txt');
     expect(await storage.exists('org-a/del.txt')).toBe(false);
+  });
+
+  it('puts a stream of exactly the expected size, replacing what was there; any other size keeps nothing', async () => {
+    const prefix = `parts-${randomBytes(4).toString('hex')}/`;
+    const key = `${prefix}part-00001`;
+    const ten = Buffer.from('0123456789');
+    const { etag } = await storage.putStream(key, Readable.from([ten]), 10);
+    expect(etag).toBe(`"${createHash('md5').update(ten).digest('hex')}"`);
+    await storage.putStream(key, Readable.from([Buffer.from('abcdefghij')]), 10);
+    expect(await read(storage.openRead(key))).toBe('abcdefghij');
+    await expect(
+      storage.putStream(`${prefix}part-00002`, Readable.from([ten, Buffer.from('more')]), 10),
+    ).rejects.toMatchObject({
+      name: 'PutSizeError',
+      expected: 10,
+    });
+    await expect(
+      storage.putStream(`${prefix}part-00003`, Readable.from([ten.subarray(0, 4)]), 10),
+    ).rejects.toMatchObject({
+      name: 'PutSizeError',
+      actual: 4,
+    });
+    expect(await storage.list(prefix)).toEqual([{ key, sizeBytes: 10 }]);
+    if (listed) expect((await listed()).filter((k) => k.includes(prefix))).toHaveLength(1);
+    expect(await storage.deletePrefix(prefix)).toBe(1);
+    expect(await storage.list(prefix)).toEqual([]);
+    if (listed) expect((await listed()).filter((k) => k.includes(prefix))).toEqual([]);
   });
 
   it('is ready, and sweeps only old spool files', async () => {

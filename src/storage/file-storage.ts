@@ -29,4 +29,34 @@ export interface FileStorage {
   sweepSpool(maxAgeMs: number): Promise<number>;
   /** Throws when storage cannot be used (readiness): it must exist and take a write. */
   check(): Promise<void>;
+  /** The objects whose keys start with `prefix` (a folder-like prefix ending in '/'), with their sizes. */
+  list(prefix: string): Promise<StoredObject[]>;
+  /** Deletes every object under `prefix` (ending in '/'); how many went. */
+  deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Stores a byte stream under `key`, replacing any object there, only when exactly `expectedBytes`
+   * arrived: fewer or more and nothing is kept (the promise rejects with a PutSizeError).
+   */
+  putStream(key: string, body: Readable, expectedBytes: number): Promise<{ etag: string }>;
+  /**
+   * A URL the client can PUT exactly `sizeBytes` bytes to for `key`, valid `expiresInSeconds`; only
+   * stores that sign their own URLs (S3). Undefined when the driver has none (local: batchgate signs).
+   */
+  signedPutUrl?(key: string, sizeBytes: number, expiresInSeconds: number): Promise<string>;
+}
+
+export interface StoredObject {
+  key: string;
+  sizeBytes: number;
+}
+
+/** putStream got another number of bytes than it was told to expect; nothing was kept. */
+export class PutSizeError extends Error {
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`expected ${expected} bytes, got ${actual}`);
+    this.name = 'PutSizeError';
+  }
 }

@@ -1,11 +1,17 @@
 import { constants, createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { access, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { BufferedWriter } from './buffered-writer';
-import type { FileStorage, StorageWriter } from './file-storage';
+import type { FileStorage, StorageWriter, StoredObject } from './file-storage';
+import { sizeChecked } from './size-checked';
 import { sweepOldFiles } from './spool';
+
+/** Files being written end in this; listings never show them. */
+const PARTIAL = '.partial';
 
 class LocalWriter extends BufferedWriter {
   protected stream: WriteStream;
@@ -111,7 +117,7 @@ export class LocalFileStorage implements FileStorage {
   async createWriter(key: string): Promise<StorageWriter> {
     const final = this.path(key);
     await mkdir(dirname(final), { recursive: true });
-    const writer = new LocalWriter(`${final}.partial`, final);
+    const writer = new LocalWriter(`${final}${PARTIAL}`, final);
     return writer;
   }
 
@@ -119,8 +125,11 @@ export class LocalFileStorage implements FileStorage {
     return createReadStream(this.path(key), { start, highWaterMark: 256 * 1024 });
   }
 
+  /** The object, and what a writer killed mid-way left beside it. */
   async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
+    const path = this.path(key);
+    await rm(path, { force: true });
+    await rm(`${path}${PARTIAL}`, { force: true });
   }
 
   async check(): Promise<void> {
@@ -134,6 +143,63 @@ export class LocalFileStorage implements FileStorage {
   /** Deletes spooled request bodies older than `maxAgeMs`: leftovers of a crash mid-upload. */
   sweepSpool(maxAgeMs: number): Promise<number> {
     return sweepOldFiles(this.spoolDir(), maxAgeMs);
+  }
+
+  /** The files directly in the prefix's directory (a prefix is a directory here), sorted by key. */
+  async list(prefix: string): Promise<StoredObject[]> {
+    const dir = this.path(prefix);
+    const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [] as string[];
+      throw e;
+    });
+    const found: StoredObject[] = [];
+    for (const name of names.filter((n) => !n.endsWith(PARTIAL)).sort()) {
+      const info = await stat(join(dir, name)).catch(() => undefined);
+      if (info?.isFile()) found.push({ key: `${prefix}${name}`, sizeBytes: info.size });
+    }
+    return found;
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const dir = this.path(prefix);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await rm(dir, { recursive: true, force: true });
+    return names.length;
+  }
+
+  /**
+   * Written to a file of its own beside the key and renamed over it only once exactly the expected
+   * bytes arrived (and are on disk): two PUTs of one part never mix, and a short one leaves nothing.
+   */
+  async putStream(key: string, body: Readable, expectedBytes: number): Promise<{ etag: string }> {
+    const final = this.path(key);
+    await mkdir(dirname(final), { recursive: true });
+    const partial = `${final}.${randomBytes(6).toString('hex')}${PARTIAL}`;
+    const counter = sizeChecked(expectedBytes);
+    const out = createWriteStream(partial, { flags: 'wx' });
+    // Opened before a byte is taken: a stream destroyed while its open is under way creates the file after the cleanup.
+    await once(out, 'open');
+    try {
+      // Piped rather than put in the pipeline: a refused body is left unread for the caller to answer
+      // (a pipeline would destroy it, and a request's socket with it, before any answer could go out).
+      body.once('error', (e) => counter.stream.destroy(e));
+      body.pipe(counter.stream);
+      await pipeline(counter.stream, out);
+      counter.assertComplete();
+      const handle = await open(partial, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(partial, final);
+      return { etag: counter.etag() };
+    } catch (e) {
+      // Not events.once: it rejects on the 'error' the destroyed stream emits first, skipping the rm.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()).destroy());
+      await rm(partial, { force: true });
+      throw e;
+    }
   }
 }
 
@@ -163,5 +229,14 @@ export class NoFileStorage implements FileStorage {
   }
   check(): Promise<void> {
     return Promise.resolve();
+  }
+  list(): Promise<StoredObject[]> {
+    return Promise.resolve([]);
+  }
+  deletePrefix(): Promise<number> {
+    return Promise.resolve(0);
+  }
+  putStream(): Promise<{ etag: string }> {
+    return Promise.reject(new Error('file storage is not configured'));
   }
 }

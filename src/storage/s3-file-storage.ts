@@ -2,17 +2,24 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { mkdir } from 'node:fs/promises';
 import { PassThrough, type Readable, pipeline } from 'node:stream';
 import type { S3Config } from '../config/app-config';
 import { BufferedWriter } from './buffered-writer';
-import type { FileStorage, StorageWriter } from './file-storage';
+import { type FileStorage, PutSizeError, type StorageWriter, type StoredObject } from './file-storage';
+import { sizeChecked } from './size-checked';
 import { sweepOldFiles } from './spool';
+
+/** Objects deleted at once when a prefix is emptied (one DeleteObject each: every S3-compatible store has it). */
+const DELETE_CONCURRENCY = 8;
 
 /** Multipart parts of this size (lib-storage's minimum is 5 MiB); at most QUEUE_SIZE of them in memory. */
 const PART_BYTES = 8 * 1024 * 1024;
@@ -126,7 +133,14 @@ export class S3FileStorage implements FileStorage {
       requestHandler: { connectionTimeout: 2000, requestTimeout: 30_000 },
     };
     this.client = new S3Client(options);
+    // Presigned URLs name the endpoint clients reach (S3_PUBLIC_ENDPOINT); signing needs no connection.
+    this.signer =
+      config.publicEndpoint && config.publicEndpoint !== config.endpoint
+        ? new S3Client({ ...options, endpoint: config.publicEndpoint })
+        : this.client;
   }
+
+  private readonly signer: S3Client;
 
   /** The object key in the bucket: nothing outside the prefix is ever read, written or deleted. */
   objectKey(key: string): string {
@@ -205,6 +219,70 @@ export class S3FileStorage implements FileStorage {
 
   sweepSpool(maxAgeMs: number): Promise<number> {
     return sweepOldFiles(this.spool, maxAgeMs);
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const found: StoredObject[] = [];
+    let token: string | undefined;
+    do {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.config.bucket,
+            Prefix: this.objectKey(prefix),
+            ContinuationToken: token,
+          }),
+        );
+      } catch (e) {
+        throw storageError(e, prefix);
+      }
+      for (const o of page.Contents ?? []) {
+        if (o.Key) found.push({ key: o.Key.slice(this.config.prefix.length), sizeBytes: o.Size ?? 0 });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = (await this.list(prefix)).map((o) => o.key);
+    for (let i = 0; i < keys.length; i += DELETE_CONCURRENCY) {
+      await Promise.all(keys.slice(i, i + DELETE_CONCURRENCY).map((k) => this.delete(k)));
+    }
+    return keys.length;
+  }
+
+  /** Streamed to the store (lib-storage); an object of the wrong size is deleted again before the promise settles. */
+  async putStream(key: string, body: Readable, expectedBytes: number): Promise<{ etag: string }> {
+    const counter = sizeChecked(expectedBytes);
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.config.bucket, Key: this.objectKey(key), Body: body.pipe(counter.stream) },
+      partSize: PART_BYTES,
+      queueSize: QUEUE_SIZE,
+      leavePartsOnError: false,
+    });
+    body.once('error', (e) => counter.stream.destroy(e));
+    try {
+      await upload.done();
+      counter.assertComplete();
+      return { etag: counter.etag() };
+    } catch (e) {
+      await this.delete(key).catch(() => undefined);
+      if (e instanceof PutSizeError || counter.seen() > expectedBytes)
+        throw new PutSizeError(expectedBytes, counter.seen());
+      throw storageError(e, key);
+    }
+  }
+
+  /** A presigned PUT with the Content-Length signed: the store itself refuses a body of another size. */
+  signedPutUrl(key: string, sizeBytes: number, expiresInSeconds: number): Promise<string> {
+    return getSignedUrl(
+      this.signer,
+      new PutObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key), ContentLength: sizeBytes }),
+      { expiresIn: expiresInSeconds },
+    );
   }
 
   /**

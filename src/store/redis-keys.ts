@@ -44,6 +44,15 @@ export const keys = {
   batchOrgs: (queuePrefix: string) => perQueue('batch-orgs', queuePrefix),
   /** Rate-limit counter of one API key (by digest), shared by every api process. */
   rateLimit: (keyId: string, throttler: string) => `${PREFIX}:ratelimit:${throttler}:${keyId}`,
+  /** An upload session (hash: `state` and the JSON fields of upload-session-record.ts), kept a day past its end. */
+  uploadSession: (orgId: string, uploadId: string) => `${org(orgId)}:session:${uploadId}`,
+  /**
+   * Global sorted set `orgId/uploadId` by when the session sweep must look at it next (ms): pending
+   * sessions at their expiry, ended ones once their raw parts are due to be gone.
+   */
+  uploadSessions: (queuePrefix: string) => perQueue('upload-sessions', queuePrefix),
+  /** The local driver's part-URL signing key when UPLOAD_SIGNING_SECRET is not set: made once, shared by every api. */
+  uploadSigningSecret: () => `${PREFIX}:upload-signing-secret`,
   /** Global sorted set `orgId/batchId` by retention end (ms): whose stored items and results to delete. */
   batchRetention: (queuePrefix: string) => perQueue('batch-retention', queuePrefix),
 };

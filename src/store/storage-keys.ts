@@ -13,7 +13,18 @@ export const storageKeys = {
   /** One chunk of a batch's results (written whole, so a replayed chunk overwrites). */
   batchResults: (orgId: string, batchId: string, chunk: number) =>
     `${orgId}/results/${batchId}/${chunkName(chunk)}.ndjson`,
+  /** Every raw part of an upload session, and nothing else, is under this prefix. */
+  sessionParts: (orgId: string, uploadId: string) => `${orgId}/sessions/${uploadId}/`,
+  /** One raw part of an upload session, as the client sent it (numbers padded, so keys sort as parts do). */
+  sessionPart: (orgId: string, uploadId: string, partNumber: number) =>
+    `${orgId}/sessions/${uploadId}/part-${String(partNumber).padStart(5, '0')}`,
 };
+
+/** The part number of a key under sessionParts, or undefined for anything else. */
+export function sessionPartNumber(key: string): number | undefined {
+  const m = /\/part-(\d{5})$/.exec(key);
+  return m ? Number(m[1]) : undefined;
+}
 
 /** Both objects of an upload. */
 export const uploadObjects = (orgId: string, fileId: string) => ({

@@ -3,6 +3,7 @@ import { BatchDataRepository } from './batch-data.repository';
 import { BatchRepository } from './batch.repository';
 import { FileTokenRepository } from './file-token.repository';
 import { IdempotencyRepository } from './idempotency.repository';
+import { UploadSessionRepository } from './upload-session.repository';
 
 /**
  * Everything batchgate keeps, in one place: the repositories over Redis (upload tokens, batches,
@@ -11,7 +12,13 @@ import { IdempotencyRepository } from './idempotency.repository';
  */
 @Global()
 @Module({
-  providers: [FileTokenRepository, BatchRepository, IdempotencyRepository, BatchDataRepository],
-  exports: [FileTokenRepository, BatchRepository, IdempotencyRepository, BatchDataRepository],
+  providers: [
+    FileTokenRepository,
+    BatchRepository,
+    IdempotencyRepository,
+    BatchDataRepository,
+    UploadSessionRepository,
+  ],
+  exports: [FileTokenRepository, BatchRepository, IdempotencyRepository, BatchDataRepository, UploadSessionRepository],
 })
 export class StoreModule {}

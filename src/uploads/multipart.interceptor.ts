@@ -5,7 +5,8 @@ import type { Observable } from 'rxjs';
 import { authOf } from '../auth/auth-context';
 import { BODY_IDLE } from '../http/body-idle-timeout';
 import { AppError } from '../errors/app-error';
-import { fileRequired } from '../errors/errors';
+import { fileRequired, tooManyFiles } from '../errors/errors';
+import { filesPerRequest } from '../plans/plans';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
 import { CLIENT_ABORTED, SpoolStorageEngine } from './spool-storage.engine';
 
@@ -14,9 +15,6 @@ export const FILE_FIELDS: readonly string[] = ['file', 'files', 'file[]'];
 
 /** Small limits: besides the files, an upload has at most a few short text fields. */
 const FIELD_LIMITS = { fields: 10, fieldSize: 1024, fieldNameSize: 100, headerPairs: 20 };
-
-/** At least one file per request, whatever a plan says. */
-export const filesPerRequest = (plan: { maxFilesPerRequest: number }) => Math.max(1, plan.maxFilesPerRequest);
 
 function toAppError(e: unknown, sawFile: boolean, maxFiles: number): Error {
   if (e instanceof AppError) return e;
@@ -62,13 +60,6 @@ function toAppError(e: unknown, sawFile: boolean, maxFiles: number): Error {
 }
 
 /** 400 naming the plan's maxFilesPerRequest. */
-export function tooManyFiles(max: number): AppError {
-  return new AppError(
-    'validation_error',
-    `Too many files in one request: your plan allows at most ${max} (maxFilesPerRequest).`,
-    { limit: 'maxFilesPerRequest', max },
-  );
-}
 
 /**
  * Reads the multipart body with multer into spool files (see SpoolStorageEngine). Runs after the

@@ -5,7 +5,7 @@ import { authOf } from '../auth/auth-context';
 import { batchNotOnPlan, payloadTooLarge, storageNotConfigured, storageUnavailable } from '../errors/errors';
 import { REDIS } from '../redis/redis.module';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
-import { filesPerRequest } from './multipart.interceptor';
+import { filesPerRequest } from '../plans/plans';
 
 /** Room for the multipart boundaries, part headers and the small text fields around the file. */
 export const MULTIPART_OVERHEAD_BYTES = 64 * 1024;

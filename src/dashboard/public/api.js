@@ -91,6 +91,20 @@ export function sentenceFor(e) {
       return `Too many requests for your plan right now. Wait ${e.retryAfter ? `${e.retryAfter} seconds` : 'a moment'} and try again.`;
     case 'FILE_STORAGE_UNAVAILABLE':
       return 'File storage is unavailable right now. Try again in a moment.';
+    case 'upload_not_found':
+      return 'This upload session no longer exists: it was cancelled, or it belongs to another key. Upload the file again.';
+    case 'upload_expired':
+      return 'This upload session expired before it was finished. Upload the file again.';
+    case 'upload_incomplete':
+      return 'Some parts of the file did not reach batchgate. Resume the upload to send them again.';
+    case 'upload_state':
+      return 'This upload session has moved on (it is being checked or has ended), so it cannot take that request.';
+    case 'signature_invalid':
+      return 'A part was sent with a link that expired or does not fit it. Resume the upload to get fresh links.';
+    case 'size_mismatch':
+      return 'The bytes that arrived are not the size the file was announced with. Upload the file again.';
+    case 'checksum_mismatch':
+      return 'The bytes that arrived are not the file that was announced (checksum mismatch). Upload the file again.';
     case 'network':
       return 'batchgate could not be reached. Check your connection and try again.';
     default:
@@ -144,6 +158,10 @@ export const routes = {
   errors: (fileId, offset, limit) => `/v1/batch/upload/${id(fileId)}/errors?offset=${offset}&limit=${limit}`,
   errorsCsv: (fileId) => `/v1/batch/upload/${id(fileId)}/errors?format=csv`,
   preview: (fileId, limit) => `/v1/batch/upload/${id(fileId)}/preview?limit=${limit}`,
+  sessions: '/v1/uploads',
+  session: (uploadId) => `/v1/uploads/${id(uploadId)}`,
+  sessionParts: (uploadId) => `/v1/uploads/${id(uploadId)}/parts`,
+  sessionComplete: (uploadId) => `/v1/uploads/${id(uploadId)}/complete`,
 };
 
 /** The fetch options of a JSON request: the key, Accept, and a Content-Type only when there is a body. */

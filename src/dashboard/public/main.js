@@ -4,16 +4,7 @@
  * inline script (the page is served with a strict CSP). Every request goes to the routes of API.md
  * with `Authorization: Bearer <key>`.
  */
-import {
-  ApiError,
-  batchRequest,
-  createApi,
-  needsNewIdempotencyKey,
-  parseJson,
-  randomKey,
-  routes,
-  toApiError,
-} from './api.js';
+import { ApiError, batchRequest, createApi, needsNewIdempotencyKey, randomKey, routes, toApiError } from './api.js';
 import { canCreate, controls, initialFlow, reduce, verdictAnnouncement } from './create-flow.js';
 import { $, announce, saveFile, show } from './dom.js';
 import { createFollower } from './follow.js';
@@ -41,6 +32,12 @@ import {
   summarise,
   uploadForm,
 } from './several.js';
+import { matchFiles, mismatchText, readPending } from './resume.js';
+import { combine, needsSession } from './session-plan.js';
+import { clearTransfers, renderResumeOffer } from './session-render.js';
+import { isAbort } from './session-runner.js';
+import { createSessionUploads } from './session-uploads.js';
+import { postForm } from './transfer.js';
 import { createWarnings, filterOptions } from './warnings.js';
 
 const KEY_STORAGE = 'batchgate.apiKey';
@@ -66,9 +63,12 @@ const state = {
   /** Step 4's dry run and create (create-flow.js). */
   flow: initialFlow(),
   uploading: false,
+  /** Aborts the upload in progress (Cancel), or null. */
+  cancelUpload: null,
 };
 
 const api = createApi(() => state.key);
+const sessions = createSessionUploads({ api, storage: localStorage });
 
 /** Step 5: the batch being followed (follow.js). */
 const follower = createFollower({
@@ -145,6 +145,7 @@ async function submitKey(event) {
     showApp();
     showBatches(list.data);
     announce('Key accepted. Choose a file to upload.');
+    offerResume();
     $('file-input').focus();
   } catch (e) {
     state.key = null;
@@ -181,81 +182,165 @@ function resetUpload() {
   dispatch({ type: 'reset' });
 }
 
-/** One file goes the single-file way (summary, warnings, preview); several make one card each. */
+/**
+ * One file goes the single-file way (summary, warnings, preview); several make one card each. Files
+ * over 16 MiB, and every file when "resumable" is ticked, go through an upload session; the others
+ * in one multipart request, as before.
+ */
 function uploadFiles(list) {
   const files = Array.from(list || []);
   if (!files.length || state.uploading) return;
-  if (files.length === 1) uploadFile(files[0]);
-  else sendFiles(files);
-}
-
-function uploadFile(file) {
-  sendFiles([file]);
-}
-
-function sendFiles(files) {
-  if (state.uploading || !files.length) return;
-  const several = files.length > 1;
-  const what = several ? `${files.length} files` : filePath(files[0]);
+  const resumable = $('resumable-input').checked;
+  const items = files.map((file, index) => ({ file, index }));
+  const what = files.length > 1 ? `${files.length} files` : filePath(files[0]);
   const size = files.reduce((n, f) => n + f.size, 0);
+  void transferAll(files.length, `Uploading ${what} (${formatBytes(size)})…`, async (signal) => {
+    // Both ways to their end, even after one failed: a Cancel must have deleted every session it
+    // started before the page says so (and before it looks for sessions left to resume).
+    const ends = await Promise.allSettled([
+      sessions.start(
+        items.filter((i) => needsSession(i.file, resumable)),
+        formOptions(),
+        signal,
+      ),
+      sendDirect(
+        items.filter((i) => !needsSession(i.file, resumable)),
+        signal,
+      ),
+    ]);
+    const failed = ends.find((e) => e.status === 'rejected');
+    if (failed) throw failed.reason;
+    return ends.flatMap((e) => e.value);
+  });
+}
+
+function formOptions() {
+  return { schema: $('schema-input').value, format: $('format-select').value };
+}
+
+/**
+ * Runs `send(signal)` (it resolves to one outcome per file, see session-uploads.js) with the page
+ * in its uploading state, Cancel wired to the signal, then shows what came back.
+ */
+async function transferAll(count, saying, send) {
   clearError();
   follower.stop();
   show($('batch-section'), false);
   resetUpload();
   state.uploading = true;
-  $('file-input').disabled = true;
-  $('folder-input').disabled = true;
+  const controller = new AbortController();
+  state.cancelUpload = controller;
+  for (const id of ['file-input', 'folder-input', 'resume-input']) $(id).disabled = true;
+  show($('resume-offer'), false);
+  show($('cancel-upload-wrap'), true);
+  $('cancel-upload').disabled = false;
+  announce(saying);
+  let outcomes = null;
+  try {
+    outcomes = await send(controller.signal);
+  } catch (e) {
+    if (isAbort(e)) announce('The upload was cancelled.');
+    else showError('The upload failed.', e);
+  } finally {
+    state.uploading = false;
+    state.cancelUpload = null;
+    for (const id of ['file-input', 'folder-input', 'resume-input']) {
+      $(id).disabled = false;
+      $(id).value = '';
+    }
+    show($('upload-progress-wrap'), false);
+    show($('cancel-upload-wrap'), false);
+    clearTransfers();
+  }
+  if (outcomes) showOutcomes(count, outcomes);
+  offerResume();
+}
 
-  const form = uploadForm(files, { schema: $('schema-input').value, format: $('format-select').value });
+/** Every file's end: one file as the single-file report (or its refusal), several as cards. */
+function showOutcomes(count, outcomes) {
+  if (count === 1) {
+    const o = outcomes[0];
+    if (o.result) onUploaded(o.result);
+    else showError('The upload failed.', o.error);
+    return;
+  }
+  const answer = combine(outcomes);
+  onSeveralUploaded(answer);
+  if (!answer.accepted.length) showError('The upload failed.', answer.refused[0].error);
+}
 
+/** The files that go in one multipart request (POST /v1/batch/upload), with its progress bar. */
+async function sendDirect(items, signal) {
+  if (!items.length) return [];
+  const files = items.map((i) => i.file);
   const bar = $('upload-progress');
   const label = $('upload-progress-label');
+  const what = files.length > 1 ? `${files.length} files` : filePath(files[0]);
   bar.value = 0;
-  label.textContent = `Uploading ${what} (${formatBytes(size)})…`;
+  label.textContent = `Uploading ${what}…`;
   show($('upload-progress-wrap'), true);
-  announce(`Uploading ${what}…`);
+  const res = await postForm(routes.upload, state.key, uploadForm(files, formOptions()), {
+    signal,
+    onProgress: (loaded, total) => {
+      const pct = Math.round((loaded / total) * 100);
+      bar.value = pct;
+      label.textContent = `Uploading ${what}: ${pct} %`;
+    },
+    onSent: () => {
+      bar.value = 100;
+      label.textContent = 'Uploaded. batchgate is checking every row…';
+    },
+  });
+  const error = res.status === 0 ? ApiError.network('') : new ApiError(res.status, res.body, res.retryAfter);
+  const refusedAll = (e) => items.map((i) => ({ index: i.index, name: i.file.name, path: null, error: e }));
+  if (files.length === 1) {
+    return res.status === 200 && res.body && res.body.fileId
+      ? [{ index: items[0].index, result: res.body }]
+      : refusedAll(error);
+  }
+  const answer = summarise(res.status, res.body);
+  if (!answer) return refusedAll(error);
+  // Indexes in the answer count the files of this request; the page's count all it was given.
+  return [
+    ...answer.accepted.map((u) => ({ index: items[u.index ?? 0].index, result: u })),
+    ...answer.refused.map((r) => ({ index: items[r.index].index, name: r.name, path: r.path, error: r.error })),
+  ];
+}
 
-  // XMLHttpRequest, not fetch: only it reports upload progress.
-  const xhr = new XMLHttpRequest();
-  xhr.open('POST', routes.upload);
-  xhr.setRequestHeader('Authorization', `Bearer ${state.key}`);
-  xhr.setRequestHeader('Accept', 'application/json');
-  xhr.upload.addEventListener('progress', (e) => {
-    if (!e.lengthComputable) return;
-    const pct = Math.round((e.loaded / e.total) * 100);
-    bar.value = pct;
-    label.textContent = `Uploading ${what}: ${pct} %`;
-  });
-  xhr.upload.addEventListener('load', () => {
-    bar.value = 100;
-    label.textContent = 'Uploaded. batchgate is checking every row…';
-  });
-  const done = () => {
-    state.uploading = false;
-    $('file-input').disabled = false;
-    $('file-input').value = '';
-    $('folder-input').disabled = false;
-    $('folder-input').value = '';
-    show($('upload-progress-wrap'), false);
-  };
-  xhr.addEventListener('load', () => {
-    done();
-    const body = parseJson(xhr.responseText);
-    const error = () => new ApiError(xhr.status, body, xhr.getResponseHeader('Retry-After'));
-    if (!several) {
-      if (xhr.status === 200 && body && body.fileId) onUploaded(body);
-      else showError('The upload failed.', error());
-      return;
-    }
-    const answer = summarise(xhr.status, body);
-    if (answer) onSeveralUploaded(answer);
-    if (!answer || !answer.accepted.length) showError('The upload failed.', error());
-  });
-  xhr.addEventListener('error', () => {
-    done();
-    showError('The upload failed.', ApiError.network(''));
-  });
-  xhr.send(form);
+// ---------------------------------------------------------------- resuming an upload session
+
+/** Shows the offer to resume when an upload session was left unfinished (a reload, a dropped connection). */
+function offerResume(unmatched) {
+  if (state.uploading || !state.key) return;
+  const records = readPending(localStorage);
+  renderResumeOffer(records, { unmatched, tryAgain: sessions.heldPairs(records).length === records.length });
+}
+
+/** The files picked again to resume: each must be the one its session was made for (name, size, modification time). */
+function resumeWith(list) {
+  const records = readPending(localStorage);
+  const { pairs, unmatched } = matchFiles(records, Array.from(list || []));
+  $('resume-input').value = '';
+  if (!pairs.length) {
+    offerResume(unmatched);
+    announce(mismatchText(unmatched));
+    return;
+  }
+  resumePairs(pairs);
+}
+
+function resumePairs(pairs) {
+  const names = pairs.map((p) => p.record.path || p.record.name).join(', ');
+  void transferAll(pairs.length, `Resuming the upload of ${names}…`, (signal) => sessions.resume(pairs, signal));
+}
+
+async function discardPending() {
+  const records = readPending(localStorage);
+  $('resume-discard').disabled = true;
+  await sessions.discard(records);
+  $('resume-discard').disabled = false;
+  offerResume();
+  announce('The interrupted upload was discarded.');
 }
 
 function onUploaded(upload) {
@@ -649,6 +734,19 @@ function init() {
   });
   $('file-input').addEventListener('change', (e) => uploadFiles(e.target.files));
   $('folder-input').addEventListener('change', (e) => uploadFiles(e.target.files));
+  $('resume-input').addEventListener('change', (e) => resumeWith(e.target.files));
+  $('resume-again').addEventListener('click', () => {
+    const records = readPending(localStorage);
+    const pairs = sessions.heldPairs(records);
+    if (pairs.length) resumePairs(pairs);
+  });
+  $('resume-discard').addEventListener('click', () => void discardPending());
+  $('cancel-upload').addEventListener('click', () => {
+    if (!state.cancelUpload) return;
+    $('cancel-upload').disabled = true;
+    announce('Cancelling the upload…');
+    state.cancelUpload.abort();
+  });
   wireDropzone();
   $('warnings-prev').addEventListener('click', () => changePage(-1));
   $('warnings-next').addEventListener('click', () => changePage(1));
@@ -668,6 +766,7 @@ function init() {
   state.key = sessionStorage.getItem(KEY_STORAGE);
   if (state.key) {
     showApp();
+    offerResume();
     void loadBatches();
   } else showKeyForm();
 }

@@ -3,6 +3,7 @@ import { BATCH_SCHEMAS } from './batch.schemas';
 import { ERROR_SCHEMAS } from './error.schemas';
 import type { SchemaName } from './schema-kit';
 import { SERVICE_SCHEMAS } from './service.schemas';
+import { SESSION_SCHEMAS } from './session.schemas';
 import { UPLOAD_SCHEMAS } from './upload.schemas';
 
 /** `components.schemas` of the OpenAPI document: every body the API sends or takes, by name. */
@@ -11,6 +12,7 @@ export const COMPONENT_SCHEMAS = {
   ...BATCH_SCHEMAS,
   ...ERROR_SCHEMAS,
   ...SERVICE_SCHEMAS,
+  ...SESSION_SCHEMAS,
 } satisfies Record<SchemaName, SchemaObject>;
 
 // …and nothing else: a schema added above without its name in SchemaName fails the build here.

@@ -25,9 +25,18 @@ const ApiError: SchemaObject = {
         batchId: { type: 'string', description: 'file_already_consumed: the batch that consumed it' },
         files: {
           type: 'array',
-          items: schemaRef('RefusedFile'),
-          description: 'Every file of a several-file upload refused: each one, in index order',
+          items: { anyOf: [schemaRef('RefusedFile'), schemaRef('UploadSessionRefusal')] },
+          description:
+            'Every file of a several-file upload (RefusedFile) or of POST /v1/uploads (UploadSessionRefusal) refused: each one, in index order',
         },
+        missingParts: {
+          type: 'array',
+          items: { type: 'integer', minimum: 1 },
+          description: 'upload_incomplete: the parts not received in full',
+        },
+        status: { type: 'string', description: "upload_state: the session's state; batch_finished: the batch's" },
+        declared: { description: 'size_mismatch (bytes) and checksum_mismatch (sha256): what was declared' },
+        actual: { description: 'size_mismatch and checksum_mismatch: what was stored' },
       },
     },
   },

@@ -39,7 +39,14 @@ export type SchemaName =
   | 'ApiError'
   | 'ErrorEnvelope'
   | 'Health'
-  | 'Readiness';
+  | 'Readiness'
+  | 'UploadSessionRequest'
+  | 'UploadSessionsCreated'
+  | 'UploadSessionPartsRequest'
+  | 'UploadSessionParts'
+  | 'UploadSessionCompleteRequest'
+  | 'UploadSession'
+  | 'UploadSessionRefusal';
 
 export function schemaRef(name: SchemaName): ReferenceObject {
   return { $ref: `#/components/schemas/${name}` };

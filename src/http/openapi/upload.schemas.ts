@@ -70,7 +70,7 @@ const ParsingInfo: SchemaObject = {
 /** One segment of API.md's `path`: not `.` or `..`, no `/`, `\\` or control character. */
 const PATH_SEGMENT = String.raw`(?!\.{1,2}(?:/|$))[^/\\\u0000-\u001f\u007f-\u009f]+`;
 
-/** API.md's `path` rules, as the service checks them (src/uploads/upload-path.ts). */
+/** API.md's `path` rules, as the service checks them (src/intake/upload-path.ts). */
 const PATH_RULES: SchemaObject = {
   type: 'string',
   minLength: 1,
@@ -125,7 +125,7 @@ export const rowErrorFields = {
  * same schema by the organization, still available or consumed less than 24 hours ago. Information,
  * not a refusal. Inline rather than a $ref: OpenAPI 3.0 ignores `nullable` beside a $ref.
  */
-const duplicateOf: SchemaObject = {
+export const duplicateOf: SchemaObject = {
   type: 'object',
   nullable: true,
   description:
@@ -172,7 +172,7 @@ const uploadFields = {
   ...uploadTail,
 } satisfies Record<string, Schema>;
 
-const Upload: SchemaObject = {
+export const Upload: SchemaObject = {
   type: 'object',
   description: 'POST /v1/batch/upload with one file part: the file is stored and its fileId can create one batch.',
   required: Object.keys(uploadFields),

@@ -1,3 +1,5 @@
+import type { RowError } from '../common/row-error';
+import { AppError } from '../errors/app-error';
 import type { DuplicateOf, UploadRecord } from '../store/upload-record';
 
 /** API.md's upload body (POST /v1/batch/upload's 200). */
@@ -66,4 +68,15 @@ export interface SeveralUploadsResponse {
 
 export function severalMessage(accepted: number, refused: number): string {
   return `${accepted + refused} files: ${accepted} uploaded, ${refused} refused.`;
+}
+
+/** Every file refused: the first refusal's status and envelope, with every file's refusal in details.files. */
+export function everyFileRefused(refused: Pick<RefusedFile, 'error' | 'validationErrors'>[]): AppError {
+  const first = refused[0];
+  return new AppError(
+    first.error.code as AppError['code'],
+    first.error.message,
+    { ...first.error.details, files: refused },
+    first.validationErrors.length ? { validationErrors: first.validationErrors as RowError[] } : undefined,
+  );
 }

@@ -13,24 +13,30 @@ export interface UploadFields {
   path?: string;
 }
 
-function field(fields: Record<string, unknown>, name: string): string | undefined {
+function field(fields: Record<string, unknown>, name: string, label: string): string | undefined {
   const v = Object.hasOwn(fields, name) ? fields[name] : undefined;
   if (v === undefined) return undefined;
-  if (typeof v !== 'string')
-    throw new AppError('validation_error', `Form field "${name}" must be given once, as text.`);
+  if (typeof v !== 'string') throw new AppError('validation_error', `${label} "${name}" must be given once, as text.`);
   return v.trim() === '' ? undefined : v.trim();
 }
 
-/** The upload's text fields (`schema`, `format`, `encoding`), each checked, with a message naming it. */
-export function readUploadFields(fields: Record<string, unknown>, schemas: SchemaRegistry): UploadFields {
-  const schemaName = field(fields, 'schema') ?? 'default';
+/**
+ * The upload's text fields (`schema`, `format`, `encoding`, `path`), each checked, with a message naming
+ * it: `label` says what they are to the client (multipart form fields, or an upload session's JSON fields).
+ */
+export function readUploadFields(
+  fields: Record<string, unknown>,
+  schemas: SchemaRegistry,
+  label = 'Form field',
+): UploadFields {
+  const schemaName = field(fields, 'schema', label) ?? 'default';
   const schema = schemas.get(schemaName);
   if (!schema) throw unknownSchema(schemaName, schemas.names());
-  const format = field(fields, 'format')?.toLowerCase();
+  const format = field(fields, 'format', label)?.toLowerCase();
   if (format !== undefined && !FORMATS.includes(format as Format)) {
     throw new AppError('validation_error', `Unknown format "${format}": use csv, json or ndjson.`);
   }
-  const encodingName = field(fields, 'encoding');
+  const encodingName = field(fields, 'encoding', label);
   let encoding: EncodingName | undefined;
   if (encodingName !== undefined) {
     encoding = normalizeEncoding(encodingName);
@@ -43,7 +49,7 @@ export function readUploadFields(fields: Record<string, unknown>, schemas: Schem
   }
   const pathValue = Object.hasOwn(fields, 'path') ? fields.path : undefined;
   if (pathValue !== undefined && typeof pathValue !== 'string')
-    throw new AppError('validation_error', 'Form field "path" must be given once, as text.');
+    throw new AppError('validation_error', `${label} "path" must be given once, as text.`);
   const path = pathValue === undefined ? undefined : checkedPath(pathValue);
   return { schema, format: format as Format | undefined, encoding, ...(path !== undefined && { path }) };
 }
