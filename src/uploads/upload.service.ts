@@ -5,9 +5,17 @@ import type { AuthContext } from '../auth/auth-context';
 import { looksLikeId, newId } from '../common/ids';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { AppError } from '../errors/app-error';
-import { fileAlreadyConsumed, fileNotFound, fileRequired, payloadTooLarge, rowsRefused } from '../errors/errors';
+import {
+  fileAlreadyConsumed,
+  fileNotFound,
+  fileRequired,
+  payloadTooLarge,
+  rowsRefused,
+  storageUnavailable,
+} from '../errors/errors';
 import { ingest } from '../ingest/ingest';
 import { SchemaRegistry } from '../ingest/schema-registry';
+import { itemLine, rejectedLine } from '../ingest/sink-lines';
 import { IngestError } from '../ingest/types';
 import { MetricsService } from '../metrics/metrics.service';
 import { FILE_STORAGE, type FileStorage, type StorageWriter } from '../storage/file-storage';
@@ -36,6 +44,9 @@ function ingestFailure(e: IngestError, maxBytes: number): AppError {
       return rowsRefused(e.message, e.rows);
     case 'payload_too_large':
       return payloadTooLarge(maxBytes);
+    case 'unavailable':
+      // An ingest pool thread died while reading the file: nothing is stored; try again.
+      return storageUnavailable();
     default:
       return new AppError(e.code, e.message);
   }
@@ -71,10 +82,15 @@ class UploadSink {
     readonly errors: StorageWriter,
   ) {}
   item(row: number, item: Record<string, unknown>) {
-    return this.items.write(`{"row":${row},"item":${JSON.stringify(item)}}\n`);
+    return this.items.write(itemLine(row, item));
   }
   rejected(error: RowError, raw: unknown) {
-    return this.errors.write(`${JSON.stringify({ ...error, raw })}\n`);
+    return this.errors.write(rejectedLine(error, raw));
+  }
+  /** A chunk's lines from the ingest pool. */
+  async lines(items: string, rejected: string) {
+    if (items) await this.items.write(items);
+    if (rejected) await this.errors.write(rejected);
   }
   async reset() {
     await Promise.all([this.items.reset(), this.errors.reset()]);

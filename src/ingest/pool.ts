@@ -1,0 +1,154 @@
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ChunkResult, ChunkTask } from './chunk-task';
+
+/** A pool thread died (crashed, ran out of memory, was terminated) while it held a chunk of an upload. */
+export class PoolThreadDied extends Error {
+  constructor(why: string) {
+    super(`an ingest pool thread died: ${why}`);
+    this.name = 'PoolThreadDied';
+  }
+}
+
+/** A chunk the thread could not read as the file's own (a reason to read the file in-thread). */
+export class ChunkRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChunkRefused';
+  }
+}
+
+interface Job {
+  task: ChunkTask;
+  resolve(result: ChunkResult): void;
+  reject(e: Error): void;
+}
+
+interface Thread {
+  worker: Worker;
+  jobs: Map<number, Job>;
+  dead: boolean;
+}
+
+/** Chunks a thread holds at once: one being read, one waiting, so a thread never idles on the round trip. */
+const PER_THREAD = 2;
+
+/** The worker's entry: the build's .js, or (specs run from the TypeScript sources) the .ts through a transpiling hook. */
+function workerScript(): { script: string; eval: boolean } {
+  const js = join(__dirname, 'pool-worker.js');
+  if (existsSync(js)) return { script: js, eval: false };
+  const ts = join(__dirname, 'pool-worker.ts');
+  const typescript = require.resolve('typescript');
+  const hook = `
+    const ts = require(${JSON.stringify(typescript)});
+    const fs = require('node:fs');
+    require.extensions['.ts'] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, 'utf8'), {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    }).outputText, file);
+    require(${JSON.stringify(ts)});`;
+  return { script: hook, eval: true };
+}
+
+/**
+ * worker_threads that read and validate chunks of large files (ingest's parallel path), started
+ * once and shared by every upload: chunks queue in order of arrival, each thread holds at most
+ * PER_THREAD. A plain class: the api and the worker process each make one (a Nest provider in the
+ * api, see src/ingest-pool/), and `ingest()` uses the one installed with `setDefaultIngestPool`.
+ * A thread that dies rejects the chunks it held with PoolThreadDied and is replaced.
+ * Emits `dispatch` (thread's Worker, chunk index) as a chunk is handed to a thread, and `inThread`
+ * (why) when ingest gave a file back to the in-thread read.
+ */
+export class IngestPool extends EventEmitter {
+  private readonly threads: Thread[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(readonly size: number = availableParallelism()) {
+    super();
+    for (let i = 0; i < size; i++) this.threads.push(this.spawn());
+  }
+
+  /** The threads' Workers (for figures: their ids, their resource usage). */
+  get workers(): Worker[] {
+    return this.threads.map((t) => t.worker);
+  }
+
+  run(task: ChunkTask): Promise<ChunkResult> {
+    if (this.closed) return Promise.reject(new PoolThreadDied('the pool is closed'));
+    return new Promise<ChunkResult>((resolve, reject) => {
+      this.queue.push({ task, resolve, reject });
+      this.pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new PoolThreadDied('the pool is closed'));
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+
+  private spawn(): Thread {
+    const { script, eval: isEval } = workerScript();
+    const worker = new Worker(script, { eval: isEval });
+    const thread: Thread = { worker, jobs: new Map(), dead: false };
+    worker.unref();
+    worker.on('message', (m: { id: number; result?: ChunkResult; error?: string }) => {
+      const job = thread.jobs.get(m.id);
+      if (!job) return;
+      thread.jobs.delete(m.id);
+      if (m.result) job.resolve(m.result);
+      else job.reject(new ChunkRefused(m.error ?? 'refused'));
+      this.pump();
+    });
+    const died = (why: string) => {
+      if (thread.dead) return;
+      thread.dead = true;
+      const jobs = [...thread.jobs.values()];
+      thread.jobs.clear();
+      for (const job of jobs) job.reject(new PoolThreadDied(why));
+      const at = this.threads.indexOf(thread);
+      if (!this.closed && at !== -1) {
+        this.threads[at] = this.spawn();
+        this.emit('replaced', at);
+        this.pump();
+      }
+    };
+    worker.on('error', (e) => died(e.message));
+    worker.on('exit', (code) => died(`exit code ${code}`));
+    return thread;
+  }
+
+  private pump(): void {
+    while (this.queue.length) {
+      let best: Thread | undefined;
+      for (const t of this.threads) {
+        if (!t.dead && t.jobs.size < PER_THREAD && (!best || t.jobs.size < best.jobs.size)) best = t;
+      }
+      if (!best) return;
+      const job = this.queue.shift()!;
+      const id = this.nextId++;
+      best.jobs.set(id, job);
+      const bytes = job.task.chunk.bytes;
+      // A chunk that owns its whole ArrayBuffer moves to the thread; one that shares it is copied.
+      const owns = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+      best.worker.postMessage({ id, task: job.task }, owns ? [bytes.buffer as ArrayBuffer] : []);
+      this.emit('dispatch', best.worker, job.task.chunk.index);
+    }
+  }
+}
+
+let installed: IngestPool | undefined;
+
+/** The pool `ingest()` uses when its options name none (undefined: every file is read in-thread). */
+export function setDefaultIngestPool(pool: IngestPool | undefined): void {
+  installed = pool;
+}
+
+export function defaultIngestPool(): IngestPool | undefined {
+  return installed;
+}
