@@ -6,6 +6,7 @@ import { AdminModule } from './admin/admin.module';
 import { BatchesModule } from './batches/batches.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
+import { IngestPoolModule } from './ingest-pool/ingest-pool.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsHttpModule } from './metrics/metrics-http.module';
@@ -33,6 +34,7 @@ export class AppModule {
         StorageModule,
         StoreModule,
         SchemasModule.forRoot(config, schemas),
+        IngestPoolModule.forRoot(config),
         QueueModule,
         RateLimitModule,
         UploadsModule,

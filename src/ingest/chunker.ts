@@ -51,9 +51,9 @@ abstract class Chunker {
   private start = 0;
   /** Absolute offset where the next piece starts (bytes scanned so far). */
   protected fed = 0;
-  private markEnd = -1;
-  private markNext = -1;
-  private markUnits = 0;
+  /** Where the chunk being formed starts (past the cuts found but not yet taken). */
+  private cutStart = 0;
+  private cuts: { end: number; next: number; units: number }[] = [];
   private row = 0;
   private lfBefore = 0;
   private crBefore = 0;
@@ -68,11 +68,17 @@ abstract class Chunker {
   /** Scans `piece` (at absolute offset `at`), calling mark() at record ends. */
   protected abstract scan(piece: Buffer, at: number): void;
 
+  /** The absolute offset from which a record end makes a chunk long enough. */
+  protected get cutFrom(): number {
+    return this.cutStart + this.target;
+  }
+
   /** A record ends at absolute `end`; the next one starts at `next` (`units` records before it). */
   protected mark(end: number, next: number, units: number): void {
-    this.markEnd = end;
-    this.markNext = next;
-    this.markUnits = units;
+    if (end < this.cutFrom) return;
+    this.cuts.push({ end, next, units });
+    this.cutStart = next;
+    this.target = this.nextTarget;
   }
 
   push(piece: Buffer): Chunk[] {
@@ -81,11 +87,8 @@ abstract class Chunker {
     this.fed += piece.length;
     this.pieces.push(piece);
     this.pendingBytes += piece.length;
-    const out: Chunk[] = [];
-    if (this.pendingBytes >= this.target && this.markEnd > this.start) {
-      out.push(this.cut(this.markEnd, this.markNext, this.markUnits));
-      this.target = this.nextTarget;
-    }
+    const out = this.cuts.map((c) => this.take(c.end, c.next, c.units, false));
+    this.cuts = [];
     if (this.pendingBytes > this.limit) throw new NoBoundary();
     return out;
   }
@@ -93,10 +96,6 @@ abstract class Chunker {
   /** The last chunk: whatever is pending (possibly empty, for a file that ends on a record boundary). */
   end(): Chunk {
     return this.take(this.start + this.pendingBytes, this.start + this.pendingBytes, this.row, true);
-  }
-
-  private cut(end: number, next: number, units: number): Chunk {
-    return this.take(end, next, units, false);
   }
 
   private take(end: number, next: number, units: number, last: boolean): Chunk {
@@ -222,8 +221,13 @@ class CsvChunker extends Chunker {
 /** NDJSON: every LF ends a record. */
 class NdjsonChunker extends Chunker {
   protected scan(b: Buffer, at: number): void {
-    const j = b.lastIndexOf(LF);
-    if (j !== -1) this.mark(at + j + 1, at + j + 1, 0);
+    for (;;) {
+      const from = Math.max(0, this.cutFrom - 1 - at);
+      if (from >= b.length) return;
+      const j = b.indexOf(LF, from);
+      if (j === -1) return;
+      this.mark(at + j + 1, at + j + 1, 0);
+    }
   }
 }
 

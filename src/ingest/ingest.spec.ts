@@ -60,7 +60,7 @@ function shown(r: { collected?: Collected; error?: unknown }): string {
 
 let pool: IngestPool;
 beforeAll(() => {
-  pool = new IngestPool(2);
+  pool = new IngestPool({ threads: 2 });
 });
 afterAll(() => pool.close());
 

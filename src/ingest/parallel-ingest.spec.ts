@@ -15,7 +15,7 @@ const { generate, prng } = require('../../bench/data.js') as {
 const schema = SchemaRegistry.load().get('default')!;
 let pool: IngestPool;
 beforeAll(() => {
-  pool = new IngestPool(2);
+  pool = new IngestPool({ threads: 2 });
 });
 afterAll(() => pool.close());
 

@@ -95,7 +95,7 @@ export async function ingestParallel(
   try {
     const { text, head, format, parsing } = await openText(open, options, options.encoding, (o) => (stages = o));
     if (format === 'json' && head.toString('latin1').trimStart()[0] !== '[') throw new InThread('not an array');
-    const minBytes = options.parallelMinBytes ?? PARALLEL_MIN_BYTES;
+    const minBytes = options.parallelMinBytes ?? pool.minBytes ?? PARALLEL_MIN_BYTES;
     if ((await text.fill(minBytes)) < minBytes) throw new InThread('small');
     const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     const errorColumns: string[] = [];
@@ -105,7 +105,7 @@ export async function ingestParallel(
     if (csv) {
       Object.assign(parsing, { delimiter: detectDelimiter(head), lineEnding: 'none' });
     }
-    const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+    const chunkBytes = options.chunkBytes ?? pool.chunkBytes ?? CHUNK_BYTES;
     const chunker = chunkerFor({
       format,
       delimiter: parsing.delimiter,

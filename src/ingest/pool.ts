@@ -68,9 +68,18 @@ export class IngestPool extends EventEmitter {
   private nextId = 0;
   private closed = false;
 
-  constructor(readonly size: number = availableParallelism()) {
+  readonly size: number;
+  /** Files with fewer UTF-8 bytes are read in-thread (ingest's `parallelMinBytes` option overrides it). */
+  readonly minBytes?: number;
+  /** About this much text per chunk (ingest's `chunkBytes` option overrides it). */
+  readonly chunkBytes?: number;
+
+  constructor(options: { threads?: number; minBytes?: number; chunkBytes?: number } = {}) {
     super();
-    for (let i = 0; i < size; i++) this.threads.push(this.spawn());
+    this.size = options.threads ?? availableParallelism();
+    this.minBytes = options.minBytes;
+    this.chunkBytes = options.chunkBytes;
+    for (let i = 0; i < this.size; i++) this.threads.push(this.spawn());
   }
 
   /** The threads' Workers (for figures: their ids, their resource usage). */
