@@ -11,12 +11,13 @@
  *   BENCH_RUNS=n           runs per figure (default 5)
  *   BENCH_BIG_RUNS=n       runs of the 1 GB upload (default 3; 0 skips it)
  *   BENCH_WORKER_RUNS=n    runs of the 1M-item batch (default 5)
- *   BENCH_ONLY=a,b         phases: throughput, memory, worker, create, race, s3, cluster
+ *   BENCH_ONLY=a,b         phases: throughput, parallel, memory, worker, create, race, s3, cluster
  *                          (s3: upload throughput on STORAGE_DRIVER=s3 against a private s3rver, as a
  *                          ratio to the local driver; cluster: creates and workers on a private 3-master
  *                          Redis Cluster beside a standalone Redis; bench/phases/)
  *   BENCH_PROFILE=api,worker   run those processes with --cpu-prof (profiles in bench/out/prof)
  *   BENCH_DIST=dir         measure another build instead of ./dist (to compare two versions)
+ *   BENCH_API_ENV="K=V,.." settings for the api and worker processes (e.g. INGEST_THREADS=0)
  *   BENCH_NODE_ARGS="..."  extra node/V8 flags for the api and worker processes (e.g. GC settings)
  */
 const fs = require('node:fs');
@@ -42,10 +43,11 @@ const {
 const { MB, fmt, sizeLabel, summary, table } = require('./stats');
 const s3Phase = require('./phases/s3');
 const clusterPhase = require('./phases/cluster');
+const parallelPhase = require('./phases/parallel');
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SEED = 20260601;
-const PHASES = ['throughput', 'memory', 'worker', 'create', 'race', 's3', 'cluster'];
+const PHASES = ['throughput', 'parallel', 'memory', 'worker', 'create', 'race', 's3', 'cluster'];
 const WARMUP_ROUNDS = 3;
 
 function intEnv(name, def, min = 1) {
@@ -160,6 +162,13 @@ async function setup(ctx) {
     PROCESSOR: 'accept',
     // The pinned AWS SDK warns once per process that its releases after January 2027 need Node 22.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // BENCH_API_ENV="INGEST_THREADS=0,..." : settings of the api and worker processes (e.g. the in-thread path).
+    ...Object.fromEntries(
+      (process.env.BENCH_API_ENV || '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    ),
   };
   const extra = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
   ctx.nodeArgs = (which) => [
@@ -565,6 +574,7 @@ async function main() {
   /** An empty working directory for one process, as each would have on its own machine. */
   ctx.emptyDir = (name) => fs.mkdtempSync(path.join(ctx.tmp, `cwd-${name}-`));
   const bench = { config: CONFIG, figure, fewer, log };
+  ctx.sharedApi = () => sharedApi(ctx);
   const onSignal = (signal) => {
     log(`${signal}: stopping what the bench started`);
     void cleanOnce().finally(() => process.exit(130));
@@ -583,6 +593,7 @@ async function main() {
       race: racePhase,
       s3: (c) => s3Phase(c, bench),
       cluster: (c) => clusterPhase(c, bench),
+      parallel: (c) => parallelPhase(c, bench),
     };
     for (const phase of PHASES) if (CONFIG.phases.includes(phase)) await run[phase](ctx);
   } catch (e) {

@@ -8,7 +8,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
-import { IngestPool, defaultIngestPool, setDefaultIngestPool } from '../ingest/pool';
+import { SchemaRegistry } from '../ingest/schema-registry';
+import { DEFAULT_HEAP_MB, IngestPool, defaultIngestPool, setDefaultIngestPool } from '../ingest/pool';
 
 /**
  * The process's ingest pool (src/ingest/pool.ts): started with the app, installed as the pool
@@ -38,13 +39,24 @@ export class IngestPoolModule {
       providers: [
         {
           provide: IngestPool,
-          useFactory: () => {
+          inject: [SchemaRegistry],
+          useFactory: (schemas: SchemaRegistry) => {
             const pool = new IngestPool({
               threads: config.ingestThreads,
               minBytes: config.ingestParallelMinBytes,
               chunkBytes: config.ingestChunkBytes,
+              // Room for a few of the largest rows a file may hold (MAX_RECORD_BYTES) beside a chunk's.
+              heapMb: Math.max(DEFAULT_HEAP_MB, Math.ceil((16 * config.maxRecordBytes) / (1024 * 1024))),
             });
-            if (config.ingestThreads > 0) setDefaultIngestPool(pool);
+            if (config.ingestThreads > 0) {
+              setDefaultIngestPool(pool);
+              pool.warm(
+                schemas
+                  .names()
+                  .slice(0, 8)
+                  .flatMap((n) => schemas.get(n)?.source ?? []),
+              );
+            }
             return pool;
           },
         },

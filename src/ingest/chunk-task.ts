@@ -1,3 +1,4 @@
+import { ByteWriter } from './byte-writer';
 import { readCsv } from './csv-reader';
 import type { LineEnding } from './csv-offsets';
 import type { Chunk } from './chunker';
@@ -18,14 +19,23 @@ export interface ChunkTask {
   delimiter?: string;
   lineEnding?: LineEnding;
   header?: string[];
-  chunk: Omit<Chunk, 'bytes'> & { bytes: Uint8Array };
+  /** The chunk's bytes (a JSON chunk with `[` before and `]` after, but at the file's own start and end). */
+  chunk: ChunkPlace & { bytes: Uint8Array };
+  /** Buffers to write the lines into: handed back in the result (grown if they were too small). */
+  out: { items: Uint8Array; rejected: Uint8Array };
 }
+
+/** Where a chunk sits in the file (a Chunk without its bytes). */
+export type ChunkPlace = Omit<Chunk, 'parts' | 'length'>;
 
 /** A chunk's answer: its valid items and rejected rows as the upload's NDJSON lines, and its tally. */
 export interface ChunkResult {
   index: number;
-  items: string;
-  rejected: string;
+  /** The valid items' lines (UTF-8), a view of the start of the task's `out.items` buffer or a bigger one. */
+  items: Uint8Array;
+  rejected: Uint8Array;
+  /** The task's chunk bytes, handed back for reuse. */
+  input: Uint8Array;
   tally: PartTally;
   /** CSV and JSON: the last row number the chunk read (the next chunk must start after it). */
   endRow: number;
@@ -34,15 +44,6 @@ export interface ChunkResult {
 // eslint-disable-next-line @typescript-eslint/require-await -- one buffer, as the readers take a stream
 async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
   yield bytes;
-}
-
-/** The bytes of a JSON chunk as an array of its own: `[` before (but the first), `]` after (but the last). */
-function jsonArrayOf(chunk: ChunkTask['chunk'], bytes: Buffer): Buffer {
-  if (chunk.index === 0 && chunk.last) return bytes;
-  const parts = [bytes];
-  if (chunk.index > 0) parts.unshift(Buffer.from('['));
-  if (!chunk.last) parts.push(Buffer.from(']'));
-  return Buffer.concat(parts);
 }
 
 export interface ChunkHooks {
@@ -82,29 +83,30 @@ export async function runChunk(task: ChunkTask, schema: ItemSchema, hooks: Chunk
   } else if (task.format === 'ndjson') {
     records = readNdjson(once(bytes), task.maxRecordBytes, chunk.lfBefore + 1);
   } else {
-    records = readJson(once(jsonArrayOf(chunk, bytes)), task.maxRecordBytes, {
+    records = readJson(once(bytes), task.maxRecordBytes, {
       row: chunk.row,
       line: chunk.lfBefore + 1,
       onEnd: (row) => (endRow = row),
     });
   }
-  const items: string[] = [];
-  const rejected: string[] = [];
+  const items = new ByteWriter(task.out.items);
+  const rejected = new ByteWriter(task.out.rejected);
   const tally = new PartTallyKeeper();
   const loop = new RowLoop(
     schema,
     task.format === 'csv',
     {
-      item: (row, item) => void items.push(itemLine(row, item)),
-      rejected: (error, raw) => void rejected.push(rejectedLine(error, raw)),
+      item: (row, item) => items.write(itemLine(row, item)),
+      rejected: (error, raw) => rejected.write(rejectedLine(error, raw)),
     },
     tally,
   );
   for await (const batch of records) await loop.run(batch);
   return {
     index: chunk.index,
-    items: items.join(''),
-    rejected: rejected.join(''),
+    items: items.bytes(),
+    rejected: rejected.bytes(),
+    input: chunk.bytes,
     tally: tally.result(loop.rows, loop.itemCount),
     endRow,
   };

@@ -13,7 +13,9 @@ const RBRACE = 0x7d;
 /** A piece of a file's UTF-8 text made of whole records, and where it sits in the file. */
 export interface Chunk {
   index: number;
-  bytes: Buffer;
+  /** The chunk's bytes, in pieces as they were read (views of the reads: copy them out before the next push). */
+  parts: Buffer[];
+  length: number;
   /** Offset of the chunk's first byte in the file's UTF-8 text. */
   offset: number;
   /** Records before the chunk: CSV records (blank ones included), or JSON array elements. */
@@ -27,12 +29,14 @@ export interface Chunk {
 /** The scan found no record boundary within its limit (a record far larger than a chunk): read in-thread instead. */
 export class NoBoundary extends Error {}
 
-function count(bytes: Buffer, byte: number): number {
+function count(parts: Buffer[], byte: number): number {
   let n = 0;
-  let i = bytes.indexOf(byte);
-  while (i !== -1) {
-    n++;
-    i = bytes.indexOf(byte, i + 1);
+  for (const bytes of parts) {
+    let i = bytes.indexOf(byte);
+    while (i !== -1) {
+      n++;
+      i = bytes.indexOf(byte, i + 1);
+    }
   }
   return n;
 }
@@ -113,10 +117,10 @@ abstract class Chunker {
         at = next;
       }
     }
-    const bytes = Buffer.concat(parts);
     const chunk: Chunk = {
       index: this.index++,
-      bytes,
+      parts,
+      length: end - this.start,
       offset: this.start,
       row: this.row,
       lfBefore: this.lfBefore,
@@ -124,8 +128,8 @@ abstract class Chunker {
       last,
     };
     // The bytes skipped between two chunks (a JSON comma) hold no line break.
-    this.lfBefore += count(bytes, LF);
-    this.crBefore += count(bytes, CR);
+    this.lfBefore += count(parts, LF);
+    this.crBefore += count(parts, CR);
     this.row = units;
     this.pendingBytes -= next - this.start;
     this.start = next;

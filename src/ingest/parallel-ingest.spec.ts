@@ -39,8 +39,8 @@ function textSink(withLines: boolean): { sink: IngestSink; out: { items: string[
   };
   if (withLines) {
     sink.lines = (items, rejected) => {
-      out.items.push(items);
-      out.rejected.push(rejected);
+      out.items.push(Buffer.from(items).toString('utf8'));
+      out.rejected.push(Buffer.from(rejected).toString('utf8'));
     };
   }
   return { sink, out };

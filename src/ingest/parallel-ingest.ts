@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { RowError } from '../common/row-error';
 import type { Peekable } from './byte-stages';
-import { type ChunkResult, type ChunkTask, runChunk } from './chunk-task';
+import { type ChunkPlace, type ChunkResult, type ChunkTask, runChunk } from './chunk-task';
 import { type Chunk, chunkerFor } from './chunker';
 import type { LineEnding } from './csv-offsets';
 import { detectDelimiter } from './detect';
@@ -25,7 +25,7 @@ class InThread extends Error {}
 
 /** An upload's chunks in the pool, in file order: at most `limit` at once (backpressure toward the reader). */
 class InFlight {
-  private readonly queue: { chunk: Omit<Chunk, 'bytes'>; result: Promise<ChunkResult> }[] = [];
+  private readonly queue: { chunk: ChunkPlace; result: Promise<ChunkResult> }[] = [];
   constructor(readonly limit: number) {}
   get full(): boolean {
     return this.queue.length >= this.limit;
@@ -33,7 +33,7 @@ class InFlight {
   get size(): number {
     return this.queue.length;
   }
-  add(chunk: Omit<Chunk, 'bytes'>, result: Promise<ChunkResult>): void {
+  add(chunk: ChunkPlace, result: Promise<ChunkResult>): void {
     result.catch(() => undefined); // awaited in order by next(); never an unhandled rejection
     this.queue.push({ chunk, result });
   }
@@ -43,7 +43,7 @@ class InFlight {
 }
 
 /** A sink without `lines` gets the chunk's items and rejected rows one by one, as the in-thread read gives them. */
-async function writeLines(sink: IngestSink, items: string, rejected: string): Promise<void> {
+async function writeLines(sink: IngestSink, items: Uint8Array, rejected: Uint8Array): Promise<void> {
   if (sink.lines) {
     const pending = sink.lines(items, rejected);
     if (pending) await pending;
@@ -61,14 +61,18 @@ async function writeLines(sink: IngestSink, items: string, rejected: string): Pr
   }
 }
 
-function* eachLine(text: string): Generator<string> {
+function* eachLine(bytes: Uint8Array): Generator<string> {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   while (at < text.length) {
-    const end = text.indexOf('\n', at);
-    yield text.slice(at, end);
+    const end = text.indexOf(0x0a, at);
+    yield text.toString('utf8', at, end);
     at = end + 1;
   }
 }
+
+const OPEN = '['.charCodeAt(0);
+const CLOSE = ']'.charCodeAt(0);
 
 /**
  * ingest() on every core: the main thread reads the bytes through the same stages as the in-thread
@@ -115,22 +119,41 @@ export async function ingestParallel(
     });
     const tally = new FileTally();
     let expectedRow = 0;
-    const taskOf = (chunk: Chunk): ChunkTask => ({
-      format,
-      schema: options.schema.source!,
-      maxRecordBytes,
-      delimiter: parsing.delimiter,
-      lineEnding,
-      header,
-      chunk,
-    });
-    const merge = async (chunk: Omit<Chunk, 'bytes'>, result: ChunkResult) => {
+    /** The chunk copied into a reused buffer (a JSON chunk made an array of its own), and buffers for its lines. */
+    const taskOf = (chunk: Chunk): ChunkTask => {
+      const before = format === 'json' && chunk.index > 0 ? 1 : 0;
+      const after = format === 'json' && !chunk.last ? 1 : 0;
+      const size = before + chunk.length + after;
+      const slot = pool.takeBuffer(Math.max(size, chunkBytes + chunkBytes / 4));
+      let at = 0;
+      if (before) slot[at++] = OPEN;
+      for (const part of chunk.parts) {
+        slot.set(part, at);
+        at += part.length;
+      }
+      if (after) slot[at++] = CLOSE;
+      const { parts: _parts, length: _length, ...place } = chunk;
+      return {
+        format,
+        schema: options.schema.source!,
+        maxRecordBytes,
+        delimiter: parsing.delimiter,
+        lineEnding,
+        header,
+        chunk: { ...place, bytes: slot.subarray(0, size) },
+        out: { items: pool.takeBuffer(2 * chunkBytes), rejected: pool.takeBuffer(64 * 1024) },
+      };
+    };
+    const merge = async (chunk: ChunkPlace, result: ChunkResult) => {
       // Each chunk must start where the one before it ended (CSV and JSON rows; NDJSON counts lines).
       if (format !== 'ndjson' && chunk.index > 0 && chunk.row !== expectedRow) throw new InThread('rows');
       expectedRow = result.endRow;
       tally.merge(result.tally);
-      if (result.items || result.rejected) wrote = true;
+      if (result.items.length || result.rejected.length) wrote = true;
       await writeLines(sink, result.items, result.rejected);
+      pool.giveBuffer(result.items);
+      pool.giveBuffer(result.rejected);
+      pool.giveBuffer(result.input);
     };
     const settleOne = async () => {
       const head = inFlight.next()!;
@@ -154,35 +177,34 @@ export async function ingestParallel(
       if (first) {
         const held = first;
         first = undefined;
-        if (chunk.last && chunk.bytes.length < 4) throw new InThread('a header and almost nothing');
+        if (chunk.last && chunk.length < 4) throw new InThread('a header and almost nothing');
         await readFirst(held);
       }
       if (csv && chunk.index === 0) await readFirst(chunk);
       else {
-        const { bytes: _bytes, ...place } = chunk;
-        inFlight.add(place, pool.run(taskOf(chunk)));
+        const task = taskOf(chunk);
+        const { bytes: _bytes, ...place } = task.chunk;
+        inFlight.add(place, pool.run(task));
         while (inFlight.full) await settleOne();
       }
     };
     const readFirst = async (chunk: Chunk) => {
-      {
-        // The header and the line ending, found as the in-thread read finds them.
-        const result = await runChunk(taskOf(chunk), options.schema, {
-          onHeader: (h) => {
-            header = h;
-            parsing.header = h;
-            errorColumns.push(...h);
-          },
-          onLineEnding: (l) => {
-            lineEnding = l;
-            parsing.lineEnding = l;
-          },
-        }).catch((e: Error) => {
-          throw new InThread(e.message);
-        });
-        if (!header || !lineEnding) throw new InThread('no header in the first chunk');
-        await merge(chunk, result);
-      }
+      // The header and the line ending, found as the in-thread read finds them.
+      const result = await runChunk(taskOf(chunk), options.schema, {
+        onHeader: (h) => {
+          header = h;
+          parsing.header = h;
+          errorColumns.push(...h);
+        },
+        onLineEnding: (l) => {
+          lineEnding = l;
+          parsing.lineEnding = l;
+        },
+      }).catch((e: Error) => {
+        throw new InThread(e.message);
+      });
+      if (!header || !lineEnding) throw new InThread('no header in the first chunk');
+      await merge(chunk, result);
     };
 
     for await (const piece of text) {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { ownBuffer } from './byte-writer';
 import type { ChunkResult, ChunkTask } from './chunk-task';
 
 /** A pool thread died (crashed, ran out of memory, was terminated) while it held a chunk of an upload. */
@@ -35,6 +36,17 @@ interface Thread {
 
 /** Chunks a thread holds at once: one being read, one waiting, so a thread never idles on the round trip. */
 const PER_THREAD = 2;
+/**
+ * A thread's young generation, in MB. V8's default (16 MB semi-spaces: about 34 MB a thread once
+ * busy) is most of what a thread adds to the process's peak RSS; a chunk's rows die young. 4 MB
+ * keeps the api's peak RSS growth under 40 MB (8 MB: 40-57 MB), for about 15 % more CPU per byte
+ * than 8 or 16 MB (bench/RESULTS.md, issue 14).
+ */
+const YOUNG_MB = 4;
+/** A thread's old generation by default: a lower limit makes V8 collect it sooner (rows of up to a few MB). */
+export const DEFAULT_HEAP_MB = 64;
+/** Buffers kept for reuse (chunks in, lines out), beyond which a returned buffer is left to the GC. */
+const KEPT_BUFFERS = 64;
 
 /** The worker's entry: the build's .js, or (specs run from the TypeScript sources) the .ts through a transpiling hook. */
 function workerScript(): { script: string; eval: boolean } {
@@ -67,6 +79,8 @@ export class IngestPool extends EventEmitter {
   private readonly queue: Job[] = [];
   private nextId = 0;
   private closed = false;
+  private readonly free: ArrayBuffer[] = [];
+  private warmSources: string[] = [];
 
   readonly size: number;
   /** Files with fewer UTF-8 bytes are read in-thread (ingest's `parallelMinBytes` option overrides it). */
@@ -74,9 +88,13 @@ export class IngestPool extends EventEmitter {
   /** About this much text per chunk (ingest's `chunkBytes` option overrides it). */
   readonly chunkBytes?: number;
 
-  constructor(options: { threads?: number; minBytes?: number; chunkBytes?: number } = {}) {
+  /** Each thread's old-generation limit, in MB. */
+  readonly heapMb: number;
+
+  constructor(options: { threads?: number; minBytes?: number; chunkBytes?: number; heapMb?: number } = {}) {
     super();
     this.size = options.threads ?? availableParallelism();
+    this.heapMb = options.heapMb ?? DEFAULT_HEAP_MB;
     this.minBytes = options.minBytes;
     this.chunkBytes = options.chunkBytes;
     for (let i = 0; i < this.size; i++) this.threads.push(this.spawn());
@@ -95,6 +113,40 @@ export class IngestPool extends EventEmitter {
     });
   }
 
+  /**
+   * Has every thread (and every thread started later in place of one that died) compile these item
+   * schemas and read a few made-up rows, so that a thread is at its working size before the first
+   * upload (ItemSchema.source of each schema).
+   */
+  warm(schemaSources: string[]): void {
+    this.warmSources = schemaSources;
+    for (const t of this.threads) t.worker.postMessage({ warm: schemaSources });
+  }
+
+  /**
+   * A buffer of at least `size` bytes, reused: the chunks and their lines go back and forth between
+   * the threads in the same few buffers, so that a file of any size allocates about the same memory
+   * (a new 1 MB buffer per chunk is external memory that only a full GC gives back).
+   */
+  takeBuffer(size: number): Uint8Array {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const b = this.free[i];
+      if (b.byteLength >= size && (best === -1 || b.byteLength < this.free[best].byteLength)) best = i;
+    }
+    if (best === -1) return ownBuffer(size);
+    const [buffer] = this.free.splice(best, 1);
+    return new Uint8Array(buffer);
+  }
+
+  /** Gives a buffer (a view of a whole ArrayBuffer from takeBuffer or a thread) back for reuse. */
+  giveBuffer(view: Uint8Array): void {
+    const buffer = view.buffer as ArrayBuffer;
+    if (buffer.byteLength === 0 || this.free.includes(buffer)) return;
+    if (this.free.length >= KEPT_BUFFERS) this.free.shift();
+    this.free.push(buffer);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new PoolThreadDied('the pool is closed'));
@@ -103,9 +155,13 @@ export class IngestPool extends EventEmitter {
 
   private spawn(): Thread {
     const { script, eval: isEval } = workerScript();
-    const worker = new Worker(script, { eval: isEval });
+    const worker = new Worker(script, {
+      eval: isEval,
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB, maxOldGenerationSizeMb: this.heapMb },
+    });
     const thread: Thread = { worker, jobs: new Map(), dead: false };
     worker.unref();
+    if (this.warmSources?.length) worker.postMessage({ warm: this.warmSources });
     worker.on('message', (m: { id: number; result?: ChunkResult; error?: string }) => {
       const job = thread.jobs.get(m.id);
       if (!job) return;
@@ -142,10 +198,13 @@ export class IngestPool extends EventEmitter {
       const job = this.queue.shift()!;
       const id = this.nextId++;
       best.jobs.set(id, job);
-      const bytes = job.task.chunk.bytes;
-      // A chunk that owns its whole ArrayBuffer moves to the thread; one that shares it is copied.
-      const owns = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-      best.worker.postMessage({ id, task: job.task }, owns ? [bytes.buffer as ArrayBuffer] : []);
+      // The chunk and the buffers for its lines move to the thread (takeBuffer's own ArrayBuffers).
+      const { chunk, out } = job.task;
+      best.worker.postMessage({ id, task: job.task }, [
+        chunk.bytes.buffer as ArrayBuffer,
+        out.items.buffer as ArrayBuffer,
+        out.rejected.buffer as ArrayBuffer,
+      ]);
       this.emit('dispatch', best.worker, job.task.chunk.index);
     }
   }

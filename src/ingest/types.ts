@@ -30,11 +30,12 @@ export interface IngestSink {
   item(row: number, item: Record<string, unknown>): void | Promise<void>;
   rejected(error: RowError, raw: unknown): void | Promise<void>;
   /**
-   * Optional: many rows at once, as the lines `itemLine` and `rejectedLine` (sink-lines.ts) make
-   * them, in file order: what the ingest pool hands back for each chunk. A sink without it is
+   * Optional: many rows at once, as UTF-8 bytes of the lines `itemLine` and `rejectedLine`
+   * (sink-lines.ts) make, in file order: what the ingest pool hands back for each chunk. The bytes
+   * are reused once the call returns (or its promise resolves): copy them. A sink without it is
    * given the same rows through `item` and `rejected`, parsed back from the lines.
    */
-  lines?(items: string, rejected: string): void | Promise<void>;
+  lines?(items: Uint8Array, rejected: Uint8Array): void | Promise<void>;
   /** Forget everything written so far: ingest restarts (a UTF-8 file turned out to be windows-1252). */
   reset(): Promise<void>;
 }

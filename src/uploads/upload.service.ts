@@ -87,10 +87,10 @@ class UploadSink {
   rejected(error: RowError, raw: unknown) {
     return this.errors.write(rejectedLine(error, raw));
   }
-  /** A chunk's lines from the ingest pool. */
-  async lines(items: string, rejected: string) {
-    if (items) await this.items.write(items);
-    if (rejected) await this.errors.write(rejected);
+  /** A chunk's lines from the ingest pool, as UTF-8 bytes. */
+  async lines(items: Uint8Array, rejected: Uint8Array) {
+    if (items.length) await this.items.writeBytes(items);
+    if (rejected.length) await this.errors.writeBytes(rejected);
   }
   async reset() {
     await Promise.all([this.items.reset(), this.errors.reset()]);
