@@ -22,6 +22,7 @@ export class IngestPoolLifecycle implements OnApplicationShutdown {
 
   constructor(@Inject(IngestPool) private readonly pool: IngestPool) {
     pool.on('replaced', (at: number) => this.logger.warn(`ingest pool thread ${at} died and was replaced`));
+    pool.on('inThread', (why: string) => this.logger.log(`a file was read in-thread instead: ${why}`));
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -22,6 +22,8 @@ const FIRST_CSV_CHUNK_BYTES = 64 * 1024;
 
 /** Why the parallel read gave up on a file: the in-thread read answers it. */
 class InThread extends Error {}
+/** A file the pool does not read (small, or a JSON document that is not an array). */
+class NotForThePool extends InThread {}
 
 /** An upload's chunks in the pool, in file order: at most `limit` at once (backpressure toward the reader). */
 class InFlight {
@@ -98,9 +100,9 @@ export async function ingestParallel(
   const inFlight = new InFlight(pool.size * 2);
   try {
     const { text, head, format, parsing } = await openText(open, options, options.encoding, (o) => (stages = o));
-    if (format === 'json' && head.toString('latin1').trimStart()[0] !== '[') throw new InThread('not an array');
+    if (format === 'json' && head.toString('latin1').trimStart()[0] !== '[') throw new NotForThePool('not an array');
     const minBytes = options.parallelMinBytes ?? pool.minBytes ?? PARALLEL_MIN_BYTES;
-    if ((await text.fill(minBytes)) < minBytes) throw new InThread('small');
+    if ((await text.fill(minBytes)) < minBytes) throw new NotForThePool('small');
     const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     const errorColumns: string[] = [];
     const csv = format === 'csv';
@@ -229,7 +231,8 @@ export async function ingestParallel(
       throw e;
     }
     if (wrote) await sink.reset();
-    pool.emit('inThread', (e as Error).message);
+    // A small file, or a JSON object, is the in-thread read's by design; anything else is told.
+    if (!(e instanceof NotForThePool)) pool.emit('inThread', (e as Error).message);
     return undefined;
   } finally {
     if (stages) {
