@@ -134,6 +134,7 @@ export class SessionValidator {
       });
       progress.itemCount = record.itemCount;
       progress.validationErrorCount = record.validationErrorCount;
+      progress.rowsRead = record.itemCount + record.validationErrorCount;
       const ended = await this.sessions.finish(
         orgId,
         uploadId,
