@@ -7,6 +7,9 @@ import { IngestError, type IngestSummary } from './types';
 import { validateItems } from './validate-items';
 import type { RowError } from '../common/row-error';
 
+// Every case runs in-thread and through the pool in 5- and 61-byte chunks: slow on a busy 2-core machine.
+jest.setTimeout(60_000);
+
 const registry = SchemaRegistry.load();
 const schema = registry.get('default')!;
 
