@@ -204,6 +204,7 @@ describe('batchgate upload through an upload session', () => {
     const r = await cli(['upload', big, '--resume', '--json']);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`resuming upload ${state.uploadId}: 2 of 3 parts already there, 1 part to send`);
+    expect(r.stderr).toMatch(/claims-big\.csv: sending \d+\.\d MB \(of 4\d\.\d MB: the rest is there\)/);
     expect(proxy.puts(again)).toEqual([[3, 200]]);
     const seen = proxy.log.filter((e) => e.seq > again);
     expect(seen.some((e) => e.method === 'POST' && e.path === '/v1/uploads')).toBe(false); // no new session

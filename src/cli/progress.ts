@@ -5,6 +5,8 @@ import { type Painter, type Terminal, plural, size } from './terminal';
 export interface FileProgress {
   /** Upload session: the file read once for its sha256, before a byte is sent. */
   hashed(bytes: number): void;
+  /** Upload session picked up again: these bytes had arrived before. */
+  resumed(already: number): void;
   sent(bytes: number): void;
   validating(): void;
   /** Upload session: the service's validation progress (bytes of the file read, rows so far). */
@@ -92,6 +94,7 @@ class BarsProgress implements Progress {
     const bar = this.bar(label, totalBytes, { label, state: 'sending', unit: 'bytes' });
     return {
       hashed: (bytes) => bar.update(bytes, { state: 'sha256' }),
+      resumed: (already) => bar.update(already, { state: 'sending (resumed)' }),
       sent: (bytes) => bar.update(bytes, { state: 'sending' }),
       validating: () => bar.update(totalBytes, { state: 'validating' }),
       // The bar starts again from 0: the service reading the file it now holds.
@@ -156,6 +159,10 @@ class PlainProgress implements Progress {
         hashing = true;
         if (bytes < totalBytes) say(`${size(bytes)} of ${size(totalBytes)} read for its sha256`);
       },
+      resumed: (already) => {
+        if (!started) say(`sending ${size(totalBytes - already)} (of ${size(totalBytes)}: the rest is there)`, true);
+        started = true;
+      },
       sent: (bytes) => {
         start();
         if (bytes < totalBytes) say(`${size(bytes)} of ${size(totalBytes)} sent`);
@@ -194,7 +201,14 @@ class PlainProgress implements Progress {
 class SilentProgress implements Progress {
   file(): FileProgress {
     const nothing = () => undefined;
-    return { hashed: nothing, sent: nothing, validating: nothing, validated: nothing, finish: nothing };
+    return {
+      hashed: nothing,
+      resumed: nothing,
+      sent: nothing,
+      validating: nothing,
+      validated: nothing,
+      finish: nothing,
+    };
   }
   items(): ItemsProgress {
     return { update: () => undefined, finish: () => undefined };

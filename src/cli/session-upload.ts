@@ -95,7 +95,10 @@ class SessionRun {
         }
         follows.push(
           outcome.then(
-            (o) => ({ ok: true as const, o }),
+            (o) => {
+              this.bar(o.file).finish(verdict(o), o.ok);
+              return { ok: true as const, o };
+            },
             (e: unknown) => ({ ok: false as const, e }),
           ),
         );
@@ -103,9 +106,7 @@ class SessionRun {
       const settled = await Promise.all(follows);
       const failed = settled.find((x) => !x.ok);
       if (failed && !failed.ok) throw failed.e;
-      const outcomes = settled.map((x) => (x.ok ? x.o : undefined)!);
-      for (const o of outcomes) this.bar(o.file).finish(verdict(o), o.ok);
-      return outcomes;
+      return settled.map((x) => (x.ok ? x.o : undefined)!);
     } catch (e) {
       this.done.abort();
       if (e instanceof CliExit && e.code === EXIT.interrupted) throw await this.cancelAll();
@@ -185,8 +186,10 @@ class SessionRun {
     const missingBytes = fresh.parts.reduce((n, p) => n + p.sizeBytes, 0);
     const received = view.partCount - fresh.parts.length;
     this.note(
-      `batchgate: ${f.label}: resuming upload ${uploadId}: ${received} of ${plural(view.partCount, 'part')} already there, ` +
-        `${plural(fresh.parts.length, 'part')} to send`,
+      `batchgate: ${f.label}: resuming upload ${uploadId}: ` +
+        (fresh.parts.length
+          ? `${received} of ${plural(view.partCount, 'part')} already there, ${plural(fresh.parts.length, 'part')} to send`
+          : `all ${plural(view.partCount, 'part')} already there`),
     );
     return { ...open, status: 'pending', missing: fresh.parts, already: size - missingBytes };
   }
@@ -317,7 +320,7 @@ class SessionRun {
   private async sendAndComplete(s: Open): Promise<FileOutcome | undefined> {
     const { client } = this.ctx;
     const sent = { bytes: s.already };
-    this.bar(s.file).sent(sent.bytes);
+    if (s.already && s.missing.length) this.bar(s.file).resumed(s.already);
     let parts = s.missing;
     for (let round = 1; ; round++) {
       try {
