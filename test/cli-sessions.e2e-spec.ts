@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, startApp, type TestApp } from './support/app';
 import { PartProxy, type Run, spawnCli } from './support/cli';
+import { listStore, s3Env } from './support/s3';
 import { storedFiles } from './support/sessions';
 import { waitFor } from './support/wait';
 
@@ -250,6 +251,32 @@ describe('batchgate upload through an upload session', () => {
     expect((await readFile(csv, 'utf8')).trim().split('\r\n')).toHaveLength(8);
   });
 
+  it('a part that keeps failing: exit 3 after the retries, the session kept, and --resume finishes it', async () => {
+    proxy.onPart = () => 'fail';
+    const path = await file('flaky.csv', 'content,externalId\nfirst,1\nsecond,2\n');
+    const from = proxy.seq;
+    const r = await cli(['upload', path, '--session', '--json'], { BATCHGATE_RETRIES: '2' });
+    expect(r.code).toBe(3);
+    expect(proxy.puts(from)).toEqual([
+      [1, 500],
+      [1, 500],
+      [1, 500],
+    ]);
+    expect(r.stderr).toContain('part 1 of');
+    expect(r.stderr).toContain('(3 tries).');
+    expect(r.stderr).toContain('batchgate: the same command with --resume picks up');
+    expect(doc(r)).toMatchObject({ error: { code: 'unreachable' } });
+    expect(await savedSessions()).toHaveLength(1);
+    proxy.onPart = () => 'forward';
+    const again = proxy.seq;
+    const resumed = await cli(['upload', path, '--session', '--resume']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('2 items, 0 rows skipped');
+    expect(proxy.puts(again)).toEqual([[1, 200]]);
+    expect(proxy.log.some((e) => e.seq > again && e.method === 'POST' && e.path === '/v1/uploads')).toBe(false);
+    expect(await savedSessions()).toEqual([]);
+  });
+
   it('refusals through a session print as a direct one: over the plan (413 at create) and a file with no valid row', async () => {
     const over = await cli(['upload', big], { BATCHGATE_API_KEY: t.keys.pro }); // pro: 10 MB
     expect(over.code).toBe(1);
@@ -268,6 +295,31 @@ describe('batchgate upload through an upload session', () => {
     });
     expect(r.stderr).toContain('Missing required column: content');
     expect(await savedSessions()).toEqual([]);
+  });
+});
+
+describe('with STORAGE_DRIVER=s3', () => {
+  it("the parts go straight to the object store's presigned URLs (multipart), not through batchgate", async () => {
+    const prefix = `cli-${Date.now()}/`;
+    const s3app = await startApp({ ...s3Env(prefix), WORKER_IN_PROCESS: 'true' });
+    const front = await new PartProxy(s3app.url).start();
+    try {
+      const r = await cli(['upload', big, '--json'], {
+        BATCHGATE_URL: front.url,
+        BATCHGATE_API_KEY: s3app.keys.enterprise,
+      });
+      expect(r.code).toBe(0);
+      expect(doc(r)).toMatchObject({ itemCount: BIG_ROWS - 7, sizeBytes: bigSize, sha256: bigSha });
+      const paths = front.log.map((e) => `${e.method} ${e.path.replace(/u_[\w-]+/, 'ID')}`);
+      expect(paths.filter((p) => p.startsWith('PUT'))).toEqual([]);
+      expect(paths).toContain('POST /v1/uploads');
+      expect(paths).toContain('POST /v1/uploads/ID/complete');
+      // Raw parts are deleted once validated: what is left is what batchgate wrote.
+      expect((await listStore(prefix)).filter((k) => k.includes('/sessions/'))).toEqual([]);
+    } finally {
+      await front.close();
+      await s3app.close();
+    }
   });
 });
 
