@@ -1,18 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { resolve } from 'node:path';
-import type {
-  FreshPartUrls,
-  SessionCreated,
-  SessionFileRefusal,
-  SessionFileRequest,
-  SessionsCreated,
-  SessionView,
-  SignedPartUrl,
-} from './api-types';
+import type { FreshPartUrls, SessionView, SignedPartUrl } from './api-types';
 import { CliExit, EXIT, ServiceError } from './exit';
 import type { LocalFile } from './multipart';
 import { sendParts, sleep } from './part-sender';
+import { type Open, type Start, createSessions, sessionPath } from './session-create';
 import type { FileProgress } from './progress';
 import { plural } from './terminal';
 import {
@@ -26,26 +16,13 @@ import {
 
 /** How often a validating session is looked at (GET /v1/uploads/{id}). */
 const POLL_MS = 500;
+/** A validation whose progress has not moved for this long is noted (once). */
+const STALL_NOTE_MS = 60_000;
 /** Ctrl-C: how long the cancelling DELETEs may take before the CLI gives up on them. */
 const CANCEL_MS = 10_000;
 /** `complete` answered 409 upload_incomplete: the missing parts are sent again this many times. */
 const COMPLETE_TRIES = 3;
 
-const sessionPath = (id: string, rest = '') => `/v1/uploads/${encodeURIComponent(id)}${rest}`;
-
-/** A file whose session exists and still has work: parts to send, or a validation to follow. */
-interface Open {
-  file: LocalFile;
-  uploadId: string;
-  partSize: number;
-  status: 'pending' | 'validating';
-  /** The parts to send, with their URLs (pending only). */
-  missing: SignedPartUrl[];
-  /** Bytes that arrived before this run (a resumed session). */
-  already: number;
-}
-
-type Start = Open | FileOutcome;
 const isOutcome = (s: Start): s is FileOutcome => 'ok' in s;
 
 /** One upload session per file, the files in turn, each file's parts in parallel. */
@@ -140,7 +117,15 @@ class SessionRun {
       }
       fresh.push(f);
     }
-    if (fresh.length) for (const [f, s] of await this.createAll(fresh)) out.set(f, s);
+    if (fresh.length) {
+      const created = await createSessions(
+        fresh,
+        this.ctx,
+        (f) => this.bar(f),
+        (f, uploadId) => this.live.set(f, { uploadId, ended: false }),
+      );
+      for (const [f, s] of created) out.set(f, s);
+    }
     return this.files.map((f) => out.get(f)!);
   }
 
@@ -192,109 +177,6 @@ class SessionRun {
           : `all ${plural(view.partCount, 'part')} already there`),
     );
     return { ...open, status: 'pending', missing: fresh.parts, already: size - missingBytes };
-  }
-
-  /** The file read once, for the sha256 the session declares (and the service checks). */
-  private async sha256Of(f: LocalFile): Promise<string> {
-    const hash = createHash('sha256');
-    const bar = this.bar(f);
-    let read = 0;
-    bar.hashed(0);
-    try {
-      for await (const chunk of createReadStream(f.path, { highWaterMark: 1024 * 1024, signal: this.ctx.signal })) {
-        hash.update(chunk as Buffer);
-        read += (chunk as Buffer).length;
-        bar.hashed(read);
-      }
-    } catch (e) {
-      if (this.ctx.signal.aborted) throw new CliExit(EXIT.interrupted, 'Interrupted.');
-      throw new CliExit(EXIT.usage, `Cannot read ${f.label}: ${(e as Error).message}`);
-    }
-    if (read !== f.size)
-      throw new CliExit(EXIT.usage, `${f.label} changed while it was read (${f.size} bytes before).`);
-    return hash.digest('hex');
-  }
-
-  private async createAll(files: LocalFile[]): Promise<Map<LocalFile, Start>> {
-    const { client, fields, sessions } = this.ctx;
-    const requests: SessionFileRequest[] = [];
-    for (const f of files) {
-      requests.push({
-        filename: f.name,
-        sizeBytes: f.size,
-        contentType: f.contentType,
-        ...(sessions.checksum && { sha256: await this.sha256Of(f) }),
-        ...(fields.path && { path: fields.path }),
-        ...(fields.schema && { schema: fields.schema }),
-        ...(fields.format && { format: fields.format }),
-        ...(fields.encoding && { encoding: fields.encoding }),
-      });
-    }
-    const out = new Map<LocalFile, Start>();
-    let answer: SessionsCreated;
-    try {
-      // A retry after a reset may leave an empty session behind: it holds no bytes and expires.
-      answer = (
-        await client.json<SessionsCreated>('POST', '/v1/uploads', { json: { files: requests }, idempotent: true })
-      ).body;
-    } catch (e) {
-      if (!(e instanceof ServiceError) || !e.envelope) throw e;
-      const listed = e.envelope.error.details?.files;
-      if (Array.isArray(listed)) {
-        // Every file refused: each refusal is in details.files.
-        for (const r of listed as SessionFileRefusal[]) out.set(files[r.index], this.refused(files[r.index], r));
-      } else if (files.length === 1) out.set(files[0], refusalFromEnvelope(files[0], e.status, e.envelope, e.message));
-      else throw e; // the request as a whole was refused (401, 402, too many files...)
-      for (const f of files) if (!out.has(f)) out.set(f, refusalFromEnvelope(f, e.status, e.envelope, e.message));
-      return out;
-    }
-    // `data` lists the created sessions in the order of the files that were not refused.
-    const refusedAt = new Map(answer.errors.map((r) => [r.index, r]));
-    const created = [...answer.data];
-    for (const [i, f] of files.entries()) {
-      const r = refusedAt.get(i);
-      if (r) {
-        out.set(f, this.refused(f, r));
-        continue;
-      }
-      const s: SessionCreated | undefined = created.shift();
-      if (!s) throw new Error(`The service's answer has no session for file ${i} (${f.label}).`);
-      await sessions.states.save({
-        uploadId: s.uploadId,
-        file: resolve(f.path),
-        sizeBytes: f.size,
-        mtimeMs: f.mtimeMs,
-        partSize: s.partSize,
-        partCount: s.partCount,
-        sha256: requests[i].sha256 ?? null,
-        createdAt: new Date().toISOString(),
-        expiresAt: s.expiresAt,
-      });
-      this.live.set(f, { uploadId: s.uploadId, ended: false });
-      out.set(f, {
-        file: f,
-        uploadId: s.uploadId,
-        partSize: s.partSize,
-        status: 'pending',
-        missing: s.parts,
-        already: 0,
-      });
-    }
-    return out;
-  }
-
-  private refused(f: LocalFile, r: SessionFileRefusal): FileOutcome {
-    return {
-      file: f,
-      ok: false,
-      refusal: {
-        originalFileName: r.filename ?? f.name,
-        path: null,
-        status: r.status,
-        error: r.error,
-        validationErrors: r.validationErrors,
-      },
-    };
   }
 
   private async send(s: Open, parts: SignedPartUrl[], sent: { bytes: number }): Promise<void> {
@@ -358,6 +240,8 @@ class SessionRun {
   private async follow(s: Open): Promise<FileOutcome> {
     const bar = this.bar(s.file);
     bar.validating();
+    let moved = { at: Date.now(), bytes: -1 };
+    let told = false;
     for (;;) {
       const { body } = await this.ctx.client.get<SessionView>(sessionPath(s.uploadId));
       const ended = outcomeOfSession(s.file, body);
@@ -366,6 +250,15 @@ class SessionRun {
         return ended;
       }
       if (body.progress) bar.validated(body.progress.bytesRead, body.progress.rowsRead);
+      // The workers validate (API.md: progress at least every second); none running means no end.
+      const bytes = body.progress?.bytesRead ?? 0;
+      if (bytes !== moved.bytes) moved = { at: Date.now(), bytes };
+      else if (!told && Date.now() - moved.at > STALL_NOTE_MS) {
+        told = true;
+        this.note(
+          `batchgate: ${s.file.label}: no validation progress for ${STALL_NOTE_MS / 1000} s (are the service's workers running?); still waiting`,
+        );
+      }
       await sleep(POLL_MS, this.done.signal);
       if (this.ctx.signal.aborted) throw new CliExit(EXIT.interrupted, 'Interrupted.');
       if (this.done.signal.aborted) throw new CliExit(EXIT.refused, 'Stopped.');
