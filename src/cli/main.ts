@@ -28,8 +28,9 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 
 const EPILOG = `
 Configuration: flags first, then BATCHGATE_URL, BATCHGATE_API_KEY (an API key or a JWT),
-BATCHGATE_RETRIES, BATCHGATE_RETRY_DELAY_MS, BATCHGATE_TIMEOUT_MS, then the "url", "apiKey",
-"retries", "retryDelayMs", "timeoutMs" of $XDG_CONFIG_HOME/batchgate/config.json
+BATCHGATE_RETRIES, BATCHGATE_RETRY_DELAY_MS, BATCHGATE_TIMEOUT_MS, BATCHGATE_SESSION_THRESHOLD, then
+the "url", "apiKey", "retries", "retryDelayMs", "timeoutMs", "sessionThreshold" of
+$XDG_CONFIG_HOME/batchgate/config.json
 (~/.config/batchgate/config.json). Default URL ${DEFAULT_URL}.
 
 Large files: a file over the session threshold (16 MiB unless --session-threshold or
