@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
  */
 const FEATURES = ['uploads', 'sessions', 'batches', 'processing', 'dashboard', 'health', 'admin'];
 const EDGE = [...FEATURES, 'http', 'rate-limit'];
-const ADAPTERS = ['redis', 'storage', 'store', 'queue', 'metrics', 'logging', 'schemas', 'lifecycle'];
+const ADAPTERS = ['redis', 'storage', 'store', 'queue', 'metrics', 'logging', 'schemas', 'lifecycle', 'ingest-pool'];
 const SHARED = ['errors', 'config', 'common', 'auth', 'plans'];
 const folders = (names) => names.flatMap((n) => [`../${n}`, `../${n}/*`, `../../${n}/*`, `**/src/${n}/*`]);
 const forbid = (names, message) => ({

@@ -100,6 +100,30 @@ async function createMany(api, key, ids, concurrency) {
   }
 }
 
+/** `n` GET /health from `concurrency` keep-alive clients: { p50, p99 } in ms (the reference for create latency). */
+async function healthMany(api, n, concurrency) {
+  const agent = http.agent(concurrency);
+  const latencies = [];
+  let next = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: concurrency }, () => http.request({ port: api.port, path: '/health', agent })),
+    );
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < n) {
+          const res = await http.request({ port: api.port, path: '/health', agent });
+          check(res.status === 200, `GET /health answered ${res.status}`);
+          latencies.push(res.ms);
+        }
+      }),
+    );
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  } finally {
+    agent.destroy();
+  }
+}
+
 /** POST /v1/batch on an uploaded file; resolves with the batch id. */
 async function createBatch(api, agent, key, fileId, name) {
   const created = await http.json({
@@ -146,6 +170,7 @@ module.exports = {
   discard,
   uploadSmall,
   createMany,
+  healthMany,
   createBatch,
   waitCompleted,
 };

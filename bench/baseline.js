@@ -67,4 +67,33 @@ async function ndjsonBaseline(file, outFile, validate) {
   return { valid, invalid };
 }
 
-module.exports = { csvBaseline, ndjsonBaseline, defaultValidator };
+/**
+ * JSON array: no streaming JSON-array parser is among the deps, so the project's own element reader
+ * (file stream → element scanner + JSON.parse, `dist/ingest/json-reader`, one thread) → the same
+ * validator → NDJSON on disk: the single-threaded pipeline the pool's JSON path is compared with.
+ */
+async function jsonBaseline(file, outFile, validate, dist) {
+  const { readJson } = require(path.join(dist, 'ingest/json-reader'));
+  let valid = 0;
+  let invalid = 0;
+  const input = fs.createReadStream(file, { highWaterMark: 256 * 1024 });
+  const out = fs.createWriteStream(outFile);
+  try {
+    for await (const batch of readJson(input, 1024 * 1024)) {
+      for (const rec of batch) {
+        if (rec.value && validate(rec.value)) {
+          valid++;
+          if (!out.write(JSON.stringify(rec.value) + '\n')) await once(out, 'drain');
+        } else invalid++;
+      }
+    }
+    out.end();
+    await once(out, 'finish');
+  } finally {
+    input.destroy();
+    out.destroy();
+  }
+  return { valid, invalid };
+}
+
+module.exports = { csvBaseline, ndjsonBaseline, jsonBaseline, defaultValidator };

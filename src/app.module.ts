@@ -8,6 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import { BatchesModule } from './batches/batches.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
+import { IngestPoolModule } from './ingest-pool/ingest-pool.module';
 import { IntakeModule } from './intake/intake.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
@@ -39,6 +40,7 @@ export class AppModule {
         StoreModule,
         IntakeModule,
         SchemasModule.forRoot(config, schemas),
+        IngestPoolModule.forRoot(config),
         QueueModule,
         RateLimitModule,
         UploadsModule,

@@ -3,6 +3,7 @@ import type { AppConfig } from './config/app-config';
 import type { SchemaRegistry } from './ingest/schema-registry';
 import { ConfigModule } from './config/config.module';
 import { LoggingModule } from './logging/logging.module';
+import { IngestPoolModule } from './ingest-pool/ingest-pool.module';
 import { IntakeModule } from './intake/intake.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProcessingModule } from './processing/processing.module';
@@ -27,6 +28,8 @@ export class WorkerModule {
         StoreModule,
         IntakeModule,
         SchemasModule.forRoot(config, schemas),
+        // Upload sessions are validated here: one large file on every core, as in the api.
+        IngestPoolModule.forRoot(config),
         QueueModule,
         ProcessingModule,
       ],

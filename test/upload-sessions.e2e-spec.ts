@@ -101,7 +101,13 @@ describe('upload sessions, local driver (API.md "Upload sessions")', () => {
     const done = await completeSession(t, t.keys.enterprise, s.uploadId, 60);
     expect(done.status).toBe(200);
     expect(done.body.status).toBe('ready');
-    expect(done.body.result).toMatchObject({ itemCount: 40_000, validationErrorCount: 0, sha256: sha256(bytes) });
+    expect(done.body.result).toMatchObject({
+      itemCount: 40_000,
+      validationErrorCount: 0,
+      sha256: sha256(bytes),
+      sizeBytes: bytes.length,
+    });
+    expect(done.body.progress.bytesRead).toBe(bytes.length);
     expect(done.body.receivedParts).toEqual(s.parts.map((p) => ({ partNumber: p.partNumber, sizeBytes: p.sizeBytes })));
   });
 

@@ -13,8 +13,22 @@ import type { ItemResult } from '../processing/item-processor';
 import type { BatchView } from '../store/batch-record';
 import type { UploadReaderService } from '../uploads/upload-reader.service';
 import type { RefusedFile, SeveralUploadsResponse, UploadResponse, UploadView } from '../intake/upload-view';
+import type { SessionFileRefusal } from '../sessions/session-request';
+import type { SessionCreated, SessionView, SignedPartUrl } from '../sessions/session-view';
+import type { UploadSessionsService } from '../sessions/upload-sessions.service';
 
-export type { BatchView, RefusedFile, RowError, SeveralUploadsResponse, UploadResponse, UploadView };
+export type {
+  BatchView,
+  RefusedFile,
+  RowError,
+  SessionCreated,
+  SessionFileRefusal,
+  SessionView,
+  SeveralUploadsResponse,
+  SignedPartUrl,
+  UploadResponse,
+  UploadView,
+};
 
 /** POST /v1/batch/upload: one file part answers the single body, two or more the several-files body. */
 export type UploadAnswer = UploadResponse | SeveralUploadsResponse;
@@ -49,3 +63,21 @@ export interface ErrorEnvelope extends Partial<RowErrorsBody> {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
   requestId: string;
 }
+
+/** One file of POST /v1/uploads, as API.md "Upload sessions" lists its fields. */
+export interface SessionFileRequest {
+  filename: string;
+  sizeBytes: number;
+  contentType?: string;
+  sha256?: string;
+  path?: string;
+  schema?: string;
+  format?: string;
+  encoding?: string;
+}
+
+/** POST /v1/uploads's 201 body. */
+export type SessionsCreated = Awaited<ReturnType<UploadSessionsService['create']>>;
+
+/** POST /v1/uploads/{id}/parts's 200 body. */
+export type FreshPartUrls = Awaited<ReturnType<UploadSessionsService['parts']>>;

@@ -14,6 +14,8 @@ export interface ClientConfig {
   retryDelayMs: number;
   /** For every request but the upload bodies, which take as long as the file does. */
   timeoutMs: number;
+  /** Files over this size go through an upload session (BATCHGATE_SESSION_THRESHOLD, "sessionThreshold"). */
+  sessionThresholdBytes: number;
   /** Where the file was looked for (named in the "no API key" sentence). */
   configFile: string;
 }
@@ -42,6 +44,7 @@ interface FileConfig {
   retries?: number;
   retryDelayMs?: number;
   timeoutMs?: number;
+  sessionThreshold?: number;
 }
 
 function readConfigFile(path: string): FileConfig {
@@ -61,7 +64,7 @@ function readConfigFile(path: string): FileConfig {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new UsageError(`${path} must hold a JSON object ({ "url": ..., "apiKey": ... }).`);
   }
-  const known = ['url', 'apiKey', 'retries', 'retryDelayMs', 'timeoutMs'];
+  const known = ['url', 'apiKey', 'retries', 'retryDelayMs', 'timeoutMs', 'sessionThreshold'];
   for (const [key, value] of Object.entries(parsed)) {
     if (!known.includes(key)) throw new UsageError(`${path}: unknown key "${key}" (known: ${known.join(', ')}).`);
     const wanted = key === 'url' || key === 'apiKey' ? 'string' : 'number';
@@ -88,6 +91,21 @@ function checkedUrl(raw: string, where: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new UsageError(`${where} must be an http or https URL.`);
   return url.href.replace(/\/+$/, '');
+}
+
+export const DEFAULT_SESSION_THRESHOLD = 16 * 1024 * 1024;
+const UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** A size in bytes: a whole number, or one with KiB, MiB or GiB (binary, as the plans' sizes are). */
+export function parseSize(raw: string | number | undefined, what: string): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw === 'number') return whole(raw, what, 0, Number.MAX_SAFE_INTEGER);
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw.trim());
+  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
+  const n = m && unit !== undefined ? Math.round(Number(m[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(n))
+    throw new UsageError(`${what} must be a size: bytes, or a number with KiB, MiB or GiB.`);
+  return n;
 }
 
 /** Flags first, then BATCHGATE_* variables, then the config file, then the defaults. */
@@ -119,6 +137,10 @@ export function resolveConfig(flags: GlobalFlags, env: NodeJS.ProcessEnv): Clien
       whole(env.BATCHGATE_TIMEOUT_MS, 'BATCHGATE_TIMEOUT_MS', 1, 3_600_000) ??
       whole(file.timeoutMs, `${configFile}: timeoutMs`, 1, 3_600_000) ??
       30_000,
+    sessionThresholdBytes:
+      parseSize(env.BATCHGATE_SESSION_THRESHOLD, 'BATCHGATE_SESSION_THRESHOLD') ??
+      parseSize(file.sessionThreshold, `${configFile}: sessionThreshold`) ??
+      DEFAULT_SESSION_THRESHOLD,
     configFile,
   };
 }

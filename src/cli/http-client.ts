@@ -45,10 +45,10 @@ const NOT_SENT = new Set([
   'ENETUNREACH',
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
-const RETRY_AFTER_CAP_MS = 120_000;
+export const RETRY_AFTER_CAP_MS = 120_000;
 const BACKOFF_CAP_MS = 30_000;
 
-function causeOf(e: unknown): { code?: string; message: string } {
+export function causeOf(e: unknown): { code?: string; message: string } {
   const err = e as { cause?: { code?: string; message?: string }; code?: string; message?: string; name?: string };
   if (err?.name === 'TimeoutError') return { code: 'TIMEOUT', message: 'no answer in time' };
   // fetch wraps the socket's error in `cause`; node:http gives it as it is.
@@ -63,16 +63,23 @@ function causeOf(e: unknown): { code?: string; message: string } {
  * further. The answer comes back as a fetch Response, so callers read it alike. An answer that
  * arrives before the body is all sent (a refusal) is the answer, whatever happens to the rest.
  */
-function streamedRequest(
+export function streamedRequest(
   method: string,
   url: string,
   headers: Record<string, string>,
   body: BodySource,
   signal: AbortSignal,
+  idleTimeoutMs?: number,
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const req = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method, headers, signal });
+    // A socket that neither takes bytes nor answers for this long is given up (a part is then sent again).
+    if (idleTimeoutMs) {
+      req.setTimeout(idleTimeoutMs, () =>
+        req.destroy(Object.assign(new Error(`no progress for ${idleTimeoutMs / 1000} s`), { code: 'TIMEOUT' })),
+      );
+    }
     let settled = false;
     const fail = (e: unknown) => {
       if (settled) return;
@@ -113,7 +120,7 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
  */
 export class ApiClient {
   constructor(
-    private readonly config: ClientConfig,
+    readonly config: ClientConfig,
     private readonly signal: AbortSignal,
     private readonly notice: (line: string) => void,
   ) {
@@ -122,6 +129,18 @@ export class ApiClient {
 
   get baseUrl(): string {
     return this.config.url;
+  }
+
+  /**
+   * The same service with a signal of its own that ends after `ms`: what a command uses to clean up
+   * (cancel its upload sessions) once Ctrl-C has aborted this client's signal. One retry at most.
+   */
+  detached(ms: number): ApiClient {
+    return new ApiClient(
+      { ...this.config, retries: Math.min(1, this.config.retries) },
+      AbortSignal.timeout(ms),
+      () => {},
+    );
   }
 
   private credential(): string {
@@ -134,7 +153,8 @@ export class ApiClient {
     return key;
   }
 
-  private delay(ms: number): Promise<void> {
+  /** Waits `ms`; Ctrl-C ends the wait with CliExit(130). */
+  delay(ms: number): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.signal.aborted) return reject(new CliExit(EXIT.interrupted, 'Interrupted.'));
       const onAbort = () => {
@@ -149,7 +169,8 @@ export class ApiClient {
     });
   }
 
-  private backoff(attempt: number): number {
+  /** The wait before try `attempt + 1`: retryDelayMs doubled each time, capped, with ±20 % jitter. */
+  backoff(attempt: number): number {
     const base = Math.min(BACKOFF_CAP_MS, this.config.retryDelayMs * 2 ** (attempt - 1));
     return Math.round(base * (0.8 + Math.random() * 0.4));
   }

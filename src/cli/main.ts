@@ -28,9 +28,17 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 
 const EPILOG = `
 Configuration: flags first, then BATCHGATE_URL, BATCHGATE_API_KEY (an API key or a JWT),
-BATCHGATE_RETRIES, BATCHGATE_RETRY_DELAY_MS, BATCHGATE_TIMEOUT_MS, then the "url", "apiKey",
-"retries", "retryDelayMs", "timeoutMs" of $XDG_CONFIG_HOME/batchgate/config.json
+BATCHGATE_RETRIES, BATCHGATE_RETRY_DELAY_MS, BATCHGATE_TIMEOUT_MS, BATCHGATE_SESSION_THRESHOLD, then
+the "url", "apiKey", "retries", "retryDelayMs", "timeoutMs", "sessionThreshold" of
+$XDG_CONFIG_HOME/batchgate/config.json
 (~/.config/batchgate/config.json). Default URL ${DEFAULT_URL}.
+
+Large files: a file over the session threshold (16 MiB unless --session-threshold or
+BATCHGATE_SESSION_THRESHOLD says otherwise) goes through an upload session: read once for its sha256,
+then its parts PUT --parallel at a time to signed URLs, each part retried, then validated by the
+service. --session sends every file so, --direct none. Ctrl-C cancels the session; after a crash or
+a lost connection, the same command with --resume sends only the parts that did not arrive (state in
+$XDG_STATE_HOME/batchgate/uploads, ~/.local/state/batchgate/uploads).
 
 Exit codes: 0 done; 1 refused by the service (its sentence on stderr); 2 usage; 3 the service
 unreachable after the retries; 4 the batch ended failed or cancelled; 5 rows skipped, with
@@ -89,13 +97,25 @@ function program(io: Io, signal: AbortSignal, done: (code: number) => void): Com
       .option('--path <path>', "one file: its path label; several: the folder each file's path goes under")
       .option('--errors-csv <out>', 'save the rejected rows as CSV (several files: OUT is a folder)')
       .option('--warnings <n>', 'how many row warnings to show per file (default 10)')
-      .option('--fail-on-warnings', 'exit 5 when any row was skipped');
+      .option('--fail-on-warnings', 'exit 5 when any row was skipped')
+      .option('--session', 'send every file through an upload session (signed part URLs), whatever its size')
+      .option('--direct', 'never use an upload session: every file in the one multipart request')
+      .option(
+        '--session-threshold <size>',
+        'files over this go through a session (bytes, or KiB/MiB/GiB; BATCHGATE_SESSION_THRESHOLD; default 16MiB)',
+      )
+      .option('--parallel <n>', 'session parts sent at once per file (default 4)')
+      .option('--resume', 'pick up the interrupted upload session of each file: only the parts not received are sent')
+      .option(
+        '--no-checksum',
+        "sessions: skip reading the file first for its sha256 (the service then can't check it)",
+      );
 
   const upload = uploadOptions(
     root
       .command('upload')
       .description(
-        'upload files (several files go in one request) and show their warnings; or: upload get|errors|preview|discard ID',
+        'upload files and show their warnings (small files in one request, large ones through upload sessions); or: upload get|errors|preview|discard ID',
       )
       .argument('[files...]', 'CSV, JSON or NDJSON files, optionally gzip-compressed'),
   ).action(run((c, files: string[], flags: UploadFlags) => uploadCommand(c, files, flags)));
@@ -173,7 +193,12 @@ function program(io: Io, signal: AbortSignal, done: (code: number) => void): Com
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[], io: Io = process): Promise<number> {
   const abort = new AbortController();
-  const onSigint = () => abort.abort();
+  // The first Ctrl-C aborts and lets the command clean up (cancel its upload sessions); a second one
+  // does not wait for that.
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(EXIT.interrupted);
+    abort.abort();
+  };
   process.on('SIGINT', onSigint);
   let code: number = EXIT.ok;
   try {

@@ -12,6 +12,8 @@ export interface LocalFile {
   /** The name people see in progress lines and tables (the path as given on the command line). */
   label: string;
   size: number;
+  /** When it was last changed, as `stat` saw it before the upload (a resumed session checks it). */
+  mtimeMs: number;
   contentType: string;
 }
 

@@ -3,8 +3,14 @@ import { type Painter, type Terminal, plural, size } from './terminal';
 
 /** One file on its way: bytes sent, then validation, then its verdict. */
 export interface FileProgress {
+  /** Upload session: the file read once for its sha256, before a byte is sent. */
+  hashed(bytes: number): void;
+  /** Upload session picked up again: these bytes had arrived before. */
+  resumed(already: number): void;
   sent(bytes: number): void;
   validating(): void;
+  /** Upload session: the service's validation progress (bytes of the file read, rows so far). */
+  validated(bytesRead: number, rows: number): void;
   /** Its last line: `ok` false paints it as a refusal. */
   finish(text: string, ok: boolean): void;
 }
@@ -87,8 +93,13 @@ class BarsProgress implements Progress {
   file(label: string, totalBytes: number): FileProgress {
     const bar = this.bar(label, totalBytes, { label, state: 'sending', unit: 'bytes' });
     return {
-      sent: (bytes) => bar.update(bytes),
+      hashed: (bytes) => bar.update(bytes, { state: 'sha256' }),
+      resumed: (already) => bar.update(already, { state: 'sending (resumed)' }),
+      sent: (bytes) => bar.update(bytes, { state: 'sending' }),
       validating: () => bar.update(totalBytes, { state: 'validating' }),
+      // The bar starts again from 0: the service reading the file it now holds.
+      validated: (bytesRead, rows) =>
+        bar.update(Math.min(bytesRead, totalBytes), { state: `validating, ${plural(rows, 'row')}` }),
       finish: (text, ok) => bar.update({ done: text, ok }),
     };
   }
@@ -141,7 +152,17 @@ class PlainProgress implements Progress {
       started = true;
     };
     let validating = false;
+    let hashing = false;
     return {
+      hashed: (bytes) => {
+        if (!hashing) say(`reading ${size(totalBytes)} for its sha256`, true);
+        hashing = true;
+        if (bytes < totalBytes) say(`${size(bytes)} of ${size(totalBytes)} read for its sha256`);
+      },
+      resumed: (already) => {
+        if (!started) say(`sending ${size(totalBytes - already)} (of ${size(totalBytes)}: the rest is there)`, true);
+        started = true;
+      },
       sent: (bytes) => {
         start();
         if (bytes < totalBytes) say(`${size(bytes)} of ${size(totalBytes)} sent`);
@@ -151,6 +172,8 @@ class PlainProgress implements Progress {
         if (!validating) say('sent, validating', true);
         validating = true;
       },
+      validated: (bytesRead, rows) =>
+        say(`validating: ${size(bytesRead)} of ${size(totalBytes)} read, ${plural(rows, 'row')}`),
       finish: (text) => say(text, true),
     };
   }
@@ -177,7 +200,15 @@ class PlainProgress implements Progress {
 
 class SilentProgress implements Progress {
   file(): FileProgress {
-    return { sent: () => undefined, validating: () => undefined, finish: () => undefined };
+    const nothing = () => undefined;
+    return {
+      hashed: nothing,
+      resumed: nothing,
+      sent: nothing,
+      validating: nothing,
+      validated: nothing,
+      finish: nothing,
+    };
   }
   items(): ItemsProgress {
     return { update: () => undefined, finish: () => undefined };

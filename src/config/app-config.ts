@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ORG_ID } from '../common/ids';
@@ -51,6 +52,12 @@ export interface AppConfig {
   webhookAttempts: number;
   webhookRetryDelayMs: number;
   maxRecordBytes: number;
+  /** Threads of the ingest pool that reads large files on every core (0: every file in-thread). */
+  ingestThreads: number;
+  /** Files with fewer UTF-8 bytes than this are read in-thread. */
+  ingestParallelMinBytes: number;
+  /** About this much text per chunk handed to a pool thread. */
+  ingestChunkBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** 'auto': readable lines when stdout is a terminal, JSON lines otherwise (NODE_ENV=production: 'json'). */
   logFormat: 'auto' | 'json' | 'pretty';
@@ -291,6 +298,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookAttempts: int(env, 'WEBHOOK_ATTEMPTS', 5, 1, 20),
     webhookRetryDelayMs: int(env, 'WEBHOOK_RETRY_DELAY_MS', 500, 0, 60_000),
     maxRecordBytes: int(env, 'MAX_RECORD_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    ingestThreads: int(env, 'INGEST_THREADS', availableParallelism(), 0, 64),
+    ingestParallelMinBytes: int(env, 'INGEST_PARALLEL_MIN_BYTES', 2 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    ingestChunkBytes: int(env, 'INGEST_CHUNK_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     logFormat: logFormat(env),
     adminToken: adminToken(env),

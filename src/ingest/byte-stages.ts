@@ -80,6 +80,20 @@ export class Peekable {
     return Buffer.concat(this.buffered);
   }
 
+  /** Reads ahead until `n` bytes are buffered or the stream ends; how many are buffered. */
+  async fill(n: number): Promise<number> {
+    let len = this.buffered.reduce((a, b) => a + b.length, 0);
+    while (len < n && !this.done) {
+      const r = await this.it.next();
+      if (r.done) this.done = true;
+      else {
+        this.buffered.push(r.value);
+        len += r.value.length;
+      }
+    }
+    return len;
+  }
+
   /** Drops the first `n` bytes (a BOM). Only within what was peeked. */
   skip(n: number): void {
     let rest = n;

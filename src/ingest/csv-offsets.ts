@@ -25,6 +25,13 @@ export class LineIndex {
 
   constructor(private readonly onLineEnding: (lineEnding: LineEnding) => void) {}
 
+  /** Starts mid-file: the line ending is known, `breaksBefore` line breaks lie before byte `offset`. */
+  resume(lineEnding: LineEnding, offset: number, breaksBefore: number): void {
+    this.lineBreak = lineEnding === 'cr' ? CR : LF;
+    this.fed = offset;
+    this.breaksBefore = breaksBefore;
+  }
+
   note(chunk: Buffer): void {
     if (this.lineBreak === undefined) this.held.push(chunk);
     else this.index(chunk);
@@ -92,6 +99,10 @@ export class NulIndex {
   private offsets: number[] = [];
   private head = 0;
   private fed = 0;
+
+  resume(offset: number): void {
+    this.fed = offset;
+  }
 
   note(chunk: Buffer): void {
     let i = chunk.indexOf(0);

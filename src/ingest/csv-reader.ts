@@ -15,7 +15,32 @@ export interface CsvOptions {
   onHeader(header: string[]): void;
   /** The first record's line ending, told as soon as csv-parse ends that record (`none` when it never ends one). */
   onLineEnding: (lineEnding: LineEnding) => void;
+  /**
+   * A chunk of whole records from the middle of a file (the ingest pool): where it starts, the
+   * file's header and line ending. The chunk must end where a record ends, or the reader throws
+   * `NotOnRecordBoundary`.
+   */
+  chunk?: CsvChunkStart;
+  /** Told the last row number (records read, blank ones included) at the end of the input. */
+  onEnd?: (row: number) => void;
 }
+
+export interface CsvChunkStart {
+  /** Rows (records, blank ones included) before the chunk. */
+  row: number;
+  /** The chunk's first byte's offset in the file's UTF-8 text. */
+  offset: number;
+  /** Line-break bytes (of the file's line ending) before the chunk. */
+  breaksBefore: number;
+  /** Known for every chunk but the first (which finds them). */
+  lineEnding?: LineEnding;
+  header?: string[];
+  /** The file's last chunk: it may end without a line break. */
+  last: boolean;
+}
+
+/** A chunk of the ingest pool did not start and end where csv-parse starts and ends records. */
+export class NotOnRecordBoundary extends Error {}
 
 interface Column {
   key: string | null;
@@ -61,8 +86,15 @@ const SLICE_BYTES = 64 * 1024;
  * loop, rather than paying for a promise per row.
  */
 export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): AsyncGenerator<SourceRecord[]> {
+  const chunkStart = opts.chunk;
   const lines = new LineIndex(opts.onLineEnding);
   const nuls = new NulIndex();
+  const base = chunkStart?.offset ?? 0;
+  const resumed = chunkStart?.header !== undefined && chunkStart.lineEnding !== undefined;
+  if (resumed) {
+    lines.resume(chunkStart.lineEnding!, base, chunkStart.breaksBefore);
+    nuls.resume(base);
+  }
   const parser = new Parser({
     delimiter: opts.delimiter,
     record_delimiter: ['\r\n', '\n', '\r'],
@@ -75,10 +107,10 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
   const engine = engineOf(parser);
   let parsed: string[][] = [];
   let ends: number[] = [];
-  let first = true;
+  let first = !resumed;
   const push = (record: string[]) => {
     parsed.push(record);
-    ends.push(parser.info.bytes);
+    ends.push(base + parser.info.bytes);
     if (first) {
       first = false;
       lines.firstRecordEnd(parser.info.bytes);
@@ -86,21 +118,28 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
   };
   const close = () => undefined;
 
-  let columns: Column[] | undefined;
+  let columns: Column[] | undefined = resumed
+    ? header(chunkStart.header!, 0, 0, { ...opts, onHeader: () => undefined })
+    : undefined;
   // A header error waits for the next piece of input to parse: when a CSV error follows close
   // behind the header, that error is the one reported (as when records were read from a stream
   // buffered ahead of the reader).
   let headerError: IngestError | undefined;
-  let row = 0;
-  let recordStart = 0;
+  let row = chunkStart?.row ?? 0;
+  let recordStart = base;
+  let fed = base;
 
   const parse = (chunk: Buffer | undefined): void => {
     if (chunk) {
+      fed += chunk.length;
       lines.note(chunk);
       nuls.note(chunk);
-    } else lines.end();
+    } else if (!chunkStart || chunkStart.last) lines.end();
     const err = engine.parse(chunk, chunk === undefined, push, close);
-    if (err) throw csvFailure(err, row, recordStart, lines, opts);
+    // A chunk of the pool ends on a line break that csv-parse takes as a record's end only at the
+    // end of its input: the first record's line ending is read after that.
+    if (!chunk && chunkStart && !chunkStart.last) lines.end();
+    if (err) throw chunkStart ? new NotOnRecordBoundary(err.message) : csvFailure(err, row, recordStart, lines, opts);
     if (headerError) throw headerError;
   };
 
@@ -168,6 +207,9 @@ export async function* readCsv(src: AsyncIterable<Buffer>, opts: CsvOptions): As
   if (!columns) {
     throw new IngestError('file_parsing_failed', 'The file is empty: a CSV file needs a header row');
   }
+  if (chunkStart && !chunkStart.last && recordStart !== fed)
+    throw new NotOnRecordBoundary('the chunk ends inside a record');
+  opts.onEnd?.(row);
 }
 
 /** csv-parse's error as the file's failure, at the row and line where the failing record starts. */

@@ -23,6 +23,21 @@ export class ErrorCollector {
       );
   }
 
+  /** Errors tallied elsewhere (a later part of the file), as if they were added here one by one. */
+  merge(listed: RowError[], total: number, summary: ErrorSummaryEntry[]): void {
+    this.total += total;
+    for (const e of listed) {
+      if (this.listed.length >= this.limit) break;
+      this.listed.push(e);
+    }
+    for (const s of summary) {
+      const key = `${s.field ?? ''}\u0000${s.code}`;
+      const entry = this.summary.get(key);
+      if (entry) entry.count += s.count;
+      else this.summary.set(key, { ...s });
+    }
+  }
+
   get truncated(): boolean {
     return this.total > this.listed.length;
   }

@@ -1,10 +1,14 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ingest, type IngestOptions } from './ingest';
+import { IngestPool } from './pool';
 import { SchemaRegistry } from './schema-registry';
 import { IngestError, type IngestSummary } from './types';
 import { validateItems } from './validate-items';
 import type { RowError } from '../common/row-error';
+
+// Every case runs in-thread and through the pool in 5- and 61-byte chunks: slow on a busy 2-core machine.
+jest.setTimeout(60_000);
 
 const registry = SchemaRegistry.load();
 const schema = registry.get('default')!;
@@ -24,24 +28,58 @@ function source(bytes: Buffer, chunk = 7): () => Readable {
   };
 }
 
-async function run(input: string | Buffer, opts: Partial<IngestOptions> = {}, chunk = 7): Promise<Collected> {
-  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+async function collect(
+  input: Buffer,
+  opts: Partial<IngestOptions>,
+  chunk: number,
+): Promise<{ collected?: Collected; error?: unknown }> {
   const items: Collected['items'] = [];
   const rejected: Collected['rejected'] = [];
-  const summary = await ingest(
-    source(bytes, chunk),
-    { schema, maxBytes: 10 * 1024 * 1024, fileName: 'f.csv', ...opts },
-    {
-      item: (row, item) => void items.push({ row, item }),
-      rejected: (error, raw) => void rejected.push({ error, raw }),
-      reset: () => {
-        items.length = 0;
-        rejected.length = 0;
-        return Promise.resolve();
+  try {
+    const summary = await ingest(
+      source(input, chunk),
+      { schema, maxBytes: 10 * 1024 * 1024, fileName: 'f.csv', ...opts },
+      {
+        item: (row, item) => void items.push({ row, item }),
+        rejected: (error, raw) => void rejected.push({ error, raw }),
+        reset: () => {
+          items.length = 0;
+          rejected.length = 0;
+          return Promise.resolve();
+        },
       },
-    },
-  );
-  return { summary, items, rejected };
+    );
+    return { collected: { summary, items, rejected } };
+  } catch (error) {
+    return { error };
+  }
+}
+
+function shown(r: { collected?: Collected; error?: unknown }): string {
+  if (r.collected) return JSON.stringify(r.collected);
+  const e = r.error as IngestError;
+  return JSON.stringify({ name: e.name, code: e.code, message: e.message, rows: e.validationErrors, extra: e.extra });
+}
+
+let pool: IngestPool;
+beforeAll(() => {
+  pool = new IngestPool({ threads: 2 });
+});
+afterAll(() => pool.close());
+
+/**
+ * Every case is read twice: in-thread, and by the ingest pool in tiny chunks (the differential
+ * check of issue 14): both answers must be the same, down to each row error and raw value.
+ */
+async function run(input: string | Buffer, opts: Partial<IngestOptions> = {}, chunk = 7): Promise<Collected> {
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  const reference = await collect(bytes, { ...opts, pool: null }, chunk);
+  for (const chunkBytes of [5, 61]) {
+    const pooled = await collect(bytes, { ...opts, pool, parallelMinBytes: 1, chunkBytes }, chunk);
+    expect(shown(pooled)).toBe(shown(reference));
+  }
+  if (reference.error) throw reference.error as Error;
+  return reference.collected!;
 }
 
 async function failure(input: string | Buffer, opts: Partial<IngestOptions> = {}): Promise<IngestError> {

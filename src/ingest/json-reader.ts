@@ -62,10 +62,18 @@ function notRows(kind: string): IngestError {
  * just that element, so memory is bounded by the largest row, never the file.
  * UTF-8 multi-byte sequences never contain ASCII bytes, so scanning bytes is safe.
  */
-export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: number): AsyncGenerator<SourceRecord[]> {
+export async function* readJson(
+  src: AsyncIterable<Buffer>,
+  maxRecordBytes: number,
+  /**
+   * A chunk of whole elements from the middle of a top-level array (the ingest pool), read as an
+   * array of its own (`[` + chunk + `]`) whose first element is row `row + 1`, on line `line`.
+   */
+  chunk?: { row: number; line: number; onEnd?: (row: number) => void },
+): AsyncGenerator<SourceRecord[]> {
   let state = ScanState.Top as ScanState;
-  let line = 1;
-  let row = 0;
+  let line = chunk?.line ?? 1;
+  let row = chunk?.row ?? 0;
   let foundItems = false;
   let inString = false;
   let escaped = false;
@@ -339,4 +347,5 @@ export async function* readJson(src: AsyncIterable<Buffer>, maxRecordBytes: numb
   if (state === ScanState.Scalar) scalar();
   if (state !== ScanState.Done) fail('the JSON ends unexpectedly');
   if (batch.length) yield batch;
+  chunk?.onEnd?.(row);
 }

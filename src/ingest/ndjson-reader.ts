@@ -7,11 +7,16 @@ const LF = 0x0a;
 const EMPTY = Buffer.alloc(0);
 
 /** NDJSON / JSON Lines: one value per line, row = line number (1-based), blank lines ignored. */
-export async function* readNdjson(src: AsyncIterable<Buffer>, maxRecordBytes: number): AsyncGenerator<SourceRecord[]> {
+export async function* readNdjson(
+  src: AsyncIterable<Buffer>,
+  maxRecordBytes: number,
+  /** Where a chunk from the middle of a file (the ingest pool) starts. */
+  firstLine = 1,
+): AsyncGenerator<SourceRecord[]> {
   let parts: Buffer[] = [];
   let pendingBytes = 0;
   let oversized = false;
-  let line = 0;
+  let line = firstLine - 1;
   let batch: SourceRecord[] = [];
 
   /** The line that ends at `end` of `chunk` (its earlier bytes, if any, are in `parts`). */

@@ -20,6 +20,8 @@ export interface ItemSchema {
   propertiesByLowerName: Map<string, PropertyInfo>;
   properties: Map<string, PropertyInfo>;
   required: string[];
+  /** The schema's JSON text: what a pool thread compiles to validate the same rows (absent: in-thread only). */
+  source?: string;
 }
 
 export const SCHEMA_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -123,7 +125,8 @@ export class SchemaRegistry {
       byLower.set(prop.toLowerCase(), info);
     }
     const required = Array.isArray(schema.required) ? schema.required.filter((r) => typeof r === 'string') : [];
-    this.schemas.set(name, { name, validate, properties, propertiesByLowerName: byLower, required });
+    const text = JSON.stringify(json);
+    this.schemas.set(name, { name, validate, properties, propertiesByLowerName: byLower, required, source: text });
   }
 
   get(name: string): ItemSchema | undefined {

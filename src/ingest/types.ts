@@ -29,11 +29,19 @@ export interface IngestSummary {
 export interface IngestSink {
   item(row: number, item: Record<string, unknown>): void | Promise<void>;
   rejected(error: RowError, raw: unknown): void | Promise<void>;
+  /**
+   * Optional: many rows at once, as UTF-8 bytes of the lines `itemLine` and `rejectedLine`
+   * (sink-lines.ts) make, in file order: what the ingest pool hands back for each chunk. The bytes
+   * are reused once the call returns (or its promise resolves): copy them. A sink without it is
+   * given the same rows through `item` and `rejected`, parsed back from the lines.
+   */
+  lines?(items: Uint8Array, rejected: Uint8Array): void | Promise<void>;
   /** Forget everything written so far: ingest restarts (a UTF-8 file turned out to be windows-1252). */
   reset(): Promise<void>;
 }
 
-export type IngestErrorCode = 'file_parsing_failed' | 'unsupported_format' | 'payload_too_large';
+/** `unavailable`: the file could not be read right now (an ingest pool thread died while reading it): a 503. */
+export type IngestErrorCode = 'file_parsing_failed' | 'unsupported_format' | 'payload_too_large' | 'unavailable';
 
 /**
  * What the uploads layer adds to the answer besides the message: the counts of a file with no valid

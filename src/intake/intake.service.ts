@@ -4,8 +4,9 @@ import { looksLikeId, newId } from '../common/ids';
 import type { RowError } from '../common/row-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { AppError } from '../errors/app-error';
-import { fileAlreadyConsumed, fileNotFound, payloadTooLarge, rowsRefused } from '../errors/errors';
+import { fileAlreadyConsumed, fileNotFound, payloadTooLarge, rowsRefused, storageUnavailable } from '../errors/errors';
 import { ingest } from '../ingest/ingest';
+import { itemLine, rejectedLine } from '../ingest/sink-lines';
 import { IngestError } from '../ingest/types';
 import { MetricsService } from '../metrics/metrics.service';
 import { FILE_STORAGE, type FileStorage, type StorageWriter } from '../storage/file-storage';
@@ -21,6 +22,9 @@ export function ingestFailure(e: IngestError, maxBytes: number): AppError {
       return rowsRefused(e.message, e.rows);
     case 'payload_too_large':
       return payloadTooLarge(maxBytes);
+    case 'unavailable':
+      // An ingest pool thread died while reading the file: nothing is stored; try again.
+      return storageUnavailable();
     default:
       return new AppError(e.code, e.message);
   }
@@ -54,6 +58,12 @@ export interface IntakeInput {
   beforeSave?: (record: UploadRecord) => Promise<void>;
 }
 
+function countLines(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
 /** An upload's objects being written: items and rejected rows, as NDJSON. */
 class UploadSink {
   readonly counts: IntakeCounts = { itemCount: 0, validationErrorCount: 0 };
@@ -66,12 +76,22 @@ class UploadSink {
   item(row: number, item: Record<string, unknown>) {
     this.counts.itemCount++;
     this.onRows?.(this.counts);
-    return this.items.write(`{"row":${row},"item":${JSON.stringify(item)}}\n`);
+    return this.items.write(itemLine(row, item));
   }
   rejected(error: RowError, raw: unknown) {
     this.counts.validationErrorCount++;
     this.onRows?.(this.counts);
-    return this.errors.write(`${JSON.stringify({ ...error, raw })}\n`);
+    return this.errors.write(rejectedLine(error, raw));
+  }
+  /** A chunk's lines from the ingest pool, as UTF-8 bytes (one row a line: a JSON line holds no raw newline). */
+  async lines(items: Uint8Array, rejected: Uint8Array) {
+    if (this.onRows) {
+      this.counts.itemCount += countLines(items);
+      this.counts.validationErrorCount += countLines(rejected);
+      this.onRows(this.counts);
+    }
+    if (items.length) await this.items.writeBytes(items);
+    if (rejected.length) await this.errors.writeBytes(rejected);
   }
   async reset() {
     this.counts.itemCount = 0;

@@ -79,21 +79,30 @@ export class SessionValidator {
       if (actual !== meta.sizeBytes) throw sizeMismatch(meta.sizeBytes, actual);
 
       let complete: { sizeBytes: number; sha256: string } | undefined;
+      let latestRead = { latest: false };
       const open = () => {
         complete = undefined;
         progress.bytesRead = 0;
         const hash = createHash('sha256');
         const storage = this.storage;
+        // The ingest core opens the file twice (its first bytes, then all of it). Each stream counts
+        // its own bytes, and only the latest one reports: the first one's read-ahead, which goes on
+        // after the second is opened, once added a chunk to the result's sizeBytes.
+        const mine = { latest: true };
+        latestRead.latest = false;
+        latestRead = mine;
+        let read = 0;
         const stream = Readable.from(
           (async function* () {
             for (const part of parts) {
               for await (const chunk of storage.openRead(part.key) as AsyncIterable<Buffer>) {
                 hash.update(chunk);
-                progress.bytesRead += chunk.length;
+                read += chunk.length;
+                if (mine.latest) progress.bytesRead = read;
                 yield chunk;
               }
             }
-            complete = { sizeBytes: progress.bytesRead, sha256: hash.digest('hex') };
+            if (mine.latest) complete = { sizeBytes: read, sha256: hash.digest('hex') };
           })(),
           { objectMode: false, highWaterMark: 256 * 1024 },
         );
@@ -134,6 +143,7 @@ export class SessionValidator {
       });
       progress.itemCount = record.itemCount;
       progress.validationErrorCount = record.validationErrorCount;
+      progress.rowsRead = record.itemCount + record.validationErrorCount;
       const ended = await this.sessions.finish(
         orgId,
         uploadId,

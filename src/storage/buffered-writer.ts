@@ -29,6 +29,29 @@ export abstract class BufferedWriter implements StorageWriter {
     return this.flush(text);
   }
 
+  writeBytes(bytes: Uint8Array): void | Promise<void> {
+    this.check();
+    let more = true;
+    let at = 0;
+    while (at < bytes.length) {
+      const n = Math.min(BUFFER_BYTES - this.used, bytes.length - at);
+      this.buffer.set(bytes.subarray(at, at + n), this.used);
+      this.used += n;
+      at += n;
+      if (this.used === BUFFER_BYTES) {
+        more = this.stream.write(this.buffer) && more;
+        this.buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+        this.used = 0;
+      }
+    }
+    if (!more) return this.drained();
+  }
+
+  private async drained(): Promise<void> {
+    await once(this.stream, 'drain');
+    this.check();
+  }
+
   protected check(): void {
     const failure = this.failure;
     if (failure) throw failure;

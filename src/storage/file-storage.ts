@@ -5,6 +5,11 @@ export const FILE_STORAGE = Symbol('FILE_STORAGE');
 /** Buffered text writer to one storage object. A promise from `write` means: wait (backpressure). */
 export interface StorageWriter {
   write(text: string): void | Promise<void>;
+  /**
+   * UTF-8 bytes, copied before the call returns (the caller may reuse `bytes` at once); a promise
+   * means "wait before sending more", as for write.
+   */
+  writeBytes(bytes: Uint8Array): void | Promise<void>;
   /** Throws away what was written so far. */
   reset(): Promise<void>;
   /** Makes the object durable and visible under its key. */

@@ -60,6 +60,9 @@ export async function startApp(env: Record<string, string> = {}, opts: { tag?: s
       `${keys.enterprise}:${orgs.enterprise}:enterprise`,
       `${keys.other}:${orgs.other}:pro`,
     ].join(','),
+    // BATCHGATE_TEST_INGEST=pool sends every upload through the ingest pool in small chunks (the
+    // answers must not change: issue 14's differential run of the e2e specs).
+    ...(process.env.BATCHGATE_TEST_INGEST === 'pool' && { INGEST_PARALLEL_MIN_BYTES: '1', INGEST_CHUNK_BYTES: '4096' }),
     ...env,
   });
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {

@@ -9,12 +9,21 @@ import { CliExit, EXIT, UsageError } from '../exit';
 import { contentTypeOf, type LocalFile } from '../multipart';
 import { renderOutcome, renderUploadView, warningsTable } from '../render';
 import { plural, table } from '../terminal';
-import { type FileOutcome, type UploadFields, uploadFiles } from '../upload-strategy';
+import { parseSize } from '../config';
+import { SessionStates, stateDir } from '../session-state';
+import { type FileOutcome, type UploadContext, type UploadFields, uploadFiles } from '../upload-strategy';
 
 export interface UploadFlags extends UploadFields {
   errorsCsv?: string;
   failOnWarnings?: boolean;
   warnings?: string;
+  session?: boolean;
+  direct?: boolean;
+  sessionThreshold?: string;
+  parallel?: string;
+  resume?: boolean;
+  /** `--no-checksum`: false. */
+  checksum?: boolean;
 }
 
 /** The files named on the command line, checked before a byte is sent. */
@@ -34,7 +43,7 @@ export async function localFiles(paths: string[], pathFlag: string | undefined):
     const base = basename(p);
     // Several files: --path is the folder they go under, sent as each part's filename (API.md).
     const name = pathFlag && paths.length > 1 ? `${pathFlag.replace(/\/+$/, '')}/${base}` : base;
-    files.push({ path: p, name, label: p, size: s.size, contentType: contentTypeOf(base) });
+    files.push({ path: p, name, label: p, size: s.size, mtimeMs: s.mtimeMs, contentType: contentTypeOf(base) });
   }
   return files;
 }
@@ -43,6 +52,31 @@ function warningsCount(raw: string | undefined): number {
   if (raw === undefined) return 10;
   if (!/^\d+$/.test(raw)) throw new UsageError('--warnings must be a whole number.');
   return Number(raw);
+}
+
+/** The upload flags checked, and what the strategies need. */
+function uploadContext(ctx: Ctx, flags: UploadFlags): UploadContext {
+  if (flags.session && flags.direct) throw new UsageError('--session and --direct contradict each other: choose one.');
+  if (flags.resume && flags.direct) throw new UsageError('--resume picks up an upload session: not with --direct.');
+  const parallel = flags.parallel === undefined ? 4 : /^\d+$/.test(flags.parallel) ? Number(flags.parallel) : NaN;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64)
+    throw new UsageError('--parallel must be a whole number from 1 to 64.');
+  const threshold = parseSize(flags.sessionThreshold, '--session-threshold');
+  const client = ctx.client;
+  return {
+    client,
+    progress: ctx.progress,
+    fields: { schema: flags.schema, format: flags.format, encoding: flags.encoding, path: flags.path },
+    signal: ctx.signal,
+    mode: flags.session ? 'session' : flags.direct ? 'direct' : 'auto',
+    thresholdBytes: threshold ?? client.config.sessionThresholdBytes,
+    sessions: {
+      parallel,
+      resume: flags.resume === true,
+      checksum: flags.checksum !== false,
+      states: new SessionStates(stateDir(ctx.io.env), client.baseUrl),
+    },
+  };
 }
 
 /** Saves the rejected rows of each file that has some, as the CSV the service builds to be fixed. */
@@ -98,9 +132,10 @@ export function outcomesJson(outcomes: FileOutcome[]): unknown {
 export async function uploadAndReport(ctx: Ctx, paths: string[], flags: UploadFlags): Promise<FileOutcome[]> {
   const files = await localFiles(paths, flags.path);
   const warnings = warningsCount(flags.warnings);
+  const uploadCtx = uploadContext(ctx, flags);
   let outcomes: FileOutcome[];
   try {
-    outcomes = await uploadFiles(files, { client: ctx.client, progress: ctx.progress, fields: flags });
+    outcomes = await uploadFiles(files, uploadCtx);
   } finally {
     ctx.progress.stop();
   }
