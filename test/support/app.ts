@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
+import { openApiKeyFile } from '../../src/auth/api-key-file';
 import { type AppConfig, loadConfig } from '../../src/config/app-config';
 
 export interface TestKeys {
@@ -65,7 +66,10 @@ export async function startApp(env: Record<string, string> = {}, opts: { tag?: s
     ...(process.env.BATCHGATE_TEST_INGEST === 'pool' && { INGEST_PARALLEL_MIN_BYTES: '1', INGEST_CHUNK_BYTES: '4096' }),
     ...env,
   });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  // As main.ts: the keys file is read before Nest starts, so a refused one builds no half an app
+  // (whose Redis clients and ingest threads nothing would close, holding the test process open).
+  const keysFile = openApiKeyFile(config);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, undefined, keysFile), {
     bodyParser: false,
     logger: process.env.BATCHGATE_TEST_LOGS ? new Logger() : false,
     // As main.ts: a start-up error (an unusable API_KEYS_FILE, say) is thrown, not a process.exit.

@@ -28,6 +28,8 @@ export async function startJwksServer(keys: JWK[] = []): Promise<JwksServer> {
     keys,
     mode: 'ok',
     start: async () => {
+      // Started already: a second server on the port would fail and orphan the first (left listening).
+      if (server?.listening) return;
       server = createServer((req, res) => {
         if (req.url !== '/.well-known/jwks.json') return void res.writeHead(404).end();
         state.fetches++;
