@@ -12,14 +12,13 @@ import { type IntakeCounts, IntakeService } from '../intake/intake.service';
 import { splitFileName } from '../intake/upload-path';
 import { toUploadResponse } from '../intake/upload-view';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
-import { sessionPartNumber, storageKeys } from '../store/storage-keys';
+import { storedSessionParts } from '../store/session-parts';
+import { storageKeys } from '../store/storage-keys';
 import type { SessionFailure, SessionMeta, SessionProgress } from '../store/upload-session-record';
 import { UploadSessionRepository } from '../store/upload-session.repository';
 
 /** API.md: progress is written at least every second. */
 const PROGRESS_EVERY_MS = 500;
-/** Ended sessions are looked at again once their last part URL has expired (a late PUT to a store's URL). */
-const LATE_PUT_MARGIN_MS = 60_000;
 
 /** The run must stop: the session was cancelled, or another run took it over. */
 class Stopped extends Error {
@@ -195,11 +194,7 @@ export class SessionValidator {
 
   /** Parts 1..N with their stored sizes, in order (a part the store lost counts as 0 bytes: size_mismatch). */
   private async partSizes(meta: SessionMeta): Promise<{ key: string; sizeBytes: number }[]> {
-    const stored = new Map<number, number>();
-    for (const o of await this.storage.list(storageKeys.sessionParts(meta.orgId, meta.uploadId))) {
-      const n = sessionPartNumber(o.key);
-      if (n !== undefined) stored.set(n, o.sizeBytes);
-    }
+    const stored = await storedSessionParts(this.storage, meta);
     return Array.from({ length: meta.partCount }, (_, i) => ({
       key: storageKeys.sessionPart(meta.orgId, meta.uploadId, i + 1),
       sizeBytes: stored.get(i + 1) ?? 0,
@@ -210,10 +205,6 @@ export class SessionValidator {
   private async cleanUp(orgId: string, uploadId: string): Promise<void> {
     await this.storage.deletePrefix(storageKeys.sessionParts(orgId, uploadId));
     const s = await this.sessions.get(orgId, uploadId);
-    if (s && s.urlsExpireAtMs > Date.now()) {
-      await this.sessions.schedule(orgId, uploadId, s.urlsExpireAtMs + LATE_PUT_MARGIN_MS);
-    } else {
-      await this.sessions.forget(orgId, uploadId);
-    }
+    await this.sessions.lastLook(orgId, uploadId, s?.urlsExpireAtMs ?? 0);
   }
 }

@@ -7,7 +7,6 @@ import { storageKeys } from '../store/storage-keys';
 import { UploadSessionRepository } from '../store/upload-session.repository';
 
 const BATCH = 200;
-const LATE_PUT_MARGIN_MS = 60_000;
 /** A session still validating is looked at this often: its job is added again if it went missing. */
 const VALIDATING_RECHECK_MS = 3600_000;
 
@@ -63,11 +62,7 @@ export class SessionSweeper {
       await this.storage.deletePrefix(parts);
       // A run cancelled mid-way may have written objects under its fileId after the DELETE removed them.
       if (status === 'cancelled' && s.fileId) await this.intake.deleteObjects(orgId, s.fileId);
-      if (s.urlsExpireAtMs + LATE_PUT_MARGIN_MS > now) {
-        await this.sessions.schedule(orgId, uploadId, s.urlsExpireAtMs + LATE_PUT_MARGIN_MS);
-      } else {
-        await this.sessions.forget(orgId, uploadId);
-      }
+      await this.sessions.lastLook(orgId, uploadId, s.urlsExpireAtMs, now);
     }
     return expired;
   }

@@ -21,9 +21,10 @@ import { filesPerRequest } from '../plans/plans';
 import { VALIDATION_QUEUE, type ValidationJobData, validationJobOptions } from '../queue/validation-queue';
 import { FILE_STORAGE, type FileStorage, PutSizeError } from '../storage/file-storage';
 import { FileTokenRepository } from '../store/file-token.repository';
-import { sessionPartNumber, storageKeys } from '../store/storage-keys';
+import { storedSessionParts } from '../store/session-parts';
+import { storageKeys } from '../store/storage-keys';
 import { type SessionMeta, type SessionState, partSizeOf } from '../store/upload-session-record';
-import { UploadSessionRepository } from '../store/upload-session.repository';
+import { LATE_PUT_MARGIN_MS, UploadSessionRepository } from '../store/upload-session.repository';
 import { planParts } from './part-plan';
 import { signPart, verifyPart } from './part-signature';
 import {
@@ -39,8 +40,6 @@ import { type SessionCreated, type SessionView, type SignedPartUrl, allParts, to
 
 /** How often `Prefer: wait` looks at the session again. */
 const WAIT_POLL_MS = 200;
-/** Ended sessions are looked at again this long after, for bytes a late PUT to a store's own URL may leave. */
-const LATE_PUT_MARGIN_MS = 60_000;
 
 export interface PartQuery {
   org?: unknown;
@@ -203,19 +202,9 @@ export class UploadSessionsService {
     return s;
   }
 
-  /** The parts stored so far, by number (only those of this session's numbering). */
-  private async stored(meta: SessionMeta): Promise<Map<number, number>> {
-    const found = new Map<number, number>();
-    for (const o of await this.storage.list(storageKeys.sessionParts(meta.orgId, meta.uploadId))) {
-      const n = sessionPartNumber(o.key);
-      if (n !== undefined && n >= 1 && n <= meta.partCount) found.set(n, o.sizeBytes);
-    }
-    return found;
-  }
-
   private async view(s: SessionState): Promise<SessionView> {
     if (s.status !== 'pending') return toSessionView(s, allParts(s.meta));
-    const stored = await this.stored(s.meta);
+    const stored = await storedSessionParts(this.storage, s.meta);
     const received = [...stored.entries()]
       .sort(([a], [b]) => a - b)
       .map(([partNumber, sizeBytes]) => ({ partNumber, sizeBytes }));
@@ -236,7 +225,7 @@ export class UploadSessionsService {
     if (s.status !== 'pending') throw uploadState(s.status, 'new part URLs are given');
     let numbers = requestedParts(body, s.meta.partCount);
     if (!numbers) {
-      const stored = await this.stored(s.meta);
+      const stored = await storedSessionParts(this.storage, s.meta);
       numbers = allParts(s.meta)
         .filter((p) => stored.get(p.partNumber) !== p.sizeBytes)
         .map((p) => p.partNumber);
@@ -264,7 +253,7 @@ export class UploadSessionsService {
     let s = await this.require(auth.orgId, uploadId);
     completedParts(body, s.meta.partCount);
     if (s.status === 'pending') {
-      const stored = await this.stored(s.meta);
+      const stored = await storedSessionParts(this.storage, s.meta);
       // Missing or short: sent again, they replace what is there. Longer (a store that did not hold
       // the signed size): the validation finds the file's size wrong and says so (size_mismatch).
       const missingParts = allParts(s.meta)

@@ -10,6 +10,9 @@ import type { SessionMeta, SessionProgress, SessionState, SessionStatus } from '
 
 type Reply = [string, string];
 
+/** After the last part URL handed out expires, this long for a late PUT to a store's own URL to have landed. */
+export const LATE_PUT_MARGIN_MS = 60_000;
+
 /** An ended (or abandoned) session answers 410/404 rather than unknown for this long: API.md's 24 hours. */
 export const SESSION_GRACE_SECONDS = TRACE_GRACE_SECONDS;
 
@@ -122,6 +125,16 @@ export class UploadSessionRepository {
   /** The sweep looks at the session at `atMs` (or earlier, if it was due sooner). */
   async schedule(orgId: string, uploadId: string, atMs: number): Promise<void> {
     await this.redis.zadd(keys.uploadSessions(this.config.queuePrefix), atMs, `${orgId}/${uploadId}`);
+  }
+
+  /**
+   * An ended session: the sweep looks once more after its last part URL expired (what a late PUT to
+   * a store's presigned URL left), or the session leaves the sweep's index when that time is past.
+   */
+  async lastLook(orgId: string, uploadId: string, urlsExpireAtMs: number, now = Date.now()): Promise<void> {
+    if (urlsExpireAtMs + LATE_PUT_MARGIN_MS > now)
+      await this.schedule(orgId, uploadId, urlsExpireAtMs + LATE_PUT_MARGIN_MS);
+    else await this.forget(orgId, uploadId);
   }
 
   async due(now: number, limit: number): Promise<{ orgId: string; uploadId: string }[]> {
