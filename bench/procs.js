@@ -8,6 +8,7 @@ const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const http = require('./http');
+const { NODE_FLAGS } = require('../scripts/node-flags');
 
 const ROOT = path.resolve(__dirname, '..');
 const OUTPUT_TAIL = 16 * 1024;
@@ -49,7 +50,7 @@ function startNode(script, env, label, logFile, nodeArgs = [], cwd = ROOT) {
   const out = fs.openSync(logFile, 'a');
   let child;
   try {
-    child = spawn(process.execPath, [...nodeArgs, script], { cwd, env, stdio: ['ignore', out, out] });
+    child = spawn(process.execPath, [...NODE_FLAGS, ...nodeArgs, script], { cwd, env, stdio: ['ignore', out, out] });
   } finally {
     fs.closeSync(out);
   }

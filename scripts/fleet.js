@@ -11,6 +11,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
+const { NODE_FLAGS } = require('./node-flags');
 const { startPrivateCluster } = require('./private-cluster');
 const { startPrivateS3 } = require('./private-s3');
 
@@ -59,7 +60,7 @@ async function main() {
   const run = (name, script, extra) => {
     const cwd = path.join(root, name);
     fs.mkdirSync(cwd);
-    const child = spawn(process.execPath, [path.join(DIST, script)], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, path.join(DIST, script)], {
       cwd,
       env: { ...env, ...extra },
       stdio: ['ignore', 'pipe', 'pipe'],

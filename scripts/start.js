@@ -7,6 +7,7 @@
 const { spawn } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
+const { NODE_FLAGS } = require('./node-flags');
 const { pingRedis, startPrivateRedis } = require('./private-redis');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -65,7 +66,7 @@ async function main() {
   // only, and is forwarded once, so the app drains once. The IPC channel is the app's tie to this
   // process: should the launcher die without forwarding anything (SIGKILL), the channel closes and
   // the app shuts down as on SIGTERM (src/main.ts) instead of keeping the port as an orphan.
-  app = spawn(process.execPath, [path.join(ROOT, 'dist', 'main.js')], {
+  app = spawn(process.execPath, [...NODE_FLAGS, path.join(ROOT, 'dist', 'main.js')], {
     cwd: ROOT,
     env,
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
