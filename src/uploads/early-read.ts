@@ -15,6 +15,7 @@ import { SpoolAbandoned } from './spool-file';
  */
 export class EarlyRead {
   decided = false;
+  private dropped = false;
   private readonly readers = new Set<Readable>();
   private decide!: (path: string | null | false) => void;
   private readonly decision = new Promise<string | null | false>((resolve) => (this.decide = resolve));
@@ -37,7 +38,7 @@ export class EarlyRead {
       const reader = follow();
       this.readers.add(reader);
       reader.once('close', () => this.readers.delete(reader));
-      if (this.decided) reader.destroy(new SpoolAbandoned('the early read was dropped'));
+      if (this.dropped) reader.destroy(new SpoolAbandoned('the early read was dropped'));
       return reader;
     };
     const beforeSave = async (record: UploadRecord) => {
@@ -47,6 +48,7 @@ export class EarlyRead {
     };
     this.outcome = run(open, beforeSave).then(
       (record) => record,
+      // Whatever failed it (a refusal, a fault, the drop) is found again by the read of the spool file.
       () => undefined,
     );
   }
@@ -73,6 +75,7 @@ export class EarlyRead {
   async drop(): Promise<void> {
     if (!this.decided) {
       this.decided = true;
+      this.dropped = true;
       this.decide(false);
       for (const reader of this.readers) reader.destroy(new SpoolAbandoned('the early read was dropped'));
     }
