@@ -13,7 +13,7 @@ const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 
 describe('node flags of every start path', () => {
   it('are defined', () => {
-    expect(NODE_FLAGS).toEqual(['--single-threaded-gc']);
+    expect(NODE_FLAGS).toEqual(['--single-threaded-gc', '--max-semi-space-size=2']);
   });
 
   it("package.json's start scripts", () => {
