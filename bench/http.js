@@ -20,8 +20,19 @@ function now() {
 /**
  * One request; resolves with { status, text, json, ms } once the whole response is read.
  * `body` is a Buffer or string (sent with Content-Length) or an iterable of Buffers (chunked).
+ * A request with a fixed body (or none) whose reused keep-alive socket turns out closed by the server
+ * (its idle timeout ran out while a baseline ran: EPIPE or ECONNRESET before any answer) is sent
+ * once more on a new socket, as Node's documentation advises (`request.reusedSocket`).
  */
-function request({ port, method = 'GET', path, headers = {}, body, agent: a, timeoutMs = 600_000 }) {
+function request(opts) {
+  const replayable = opts.body === undefined || typeof opts.body === 'string' || Buffer.isBuffer(opts.body);
+  return requestOnce(opts).catch((e) => {
+    if (replayable && e.reusedSocket && (e.code === 'EPIPE' || e.code === 'ECONNRESET')) return requestOnce(opts);
+    throw e;
+  });
+}
+
+function requestOnce({ port, method = 'GET', path, headers = {}, body, agent: a, timeoutMs = 600_000 }) {
   return new Promise((resolve, reject) => {
     const started = now();
     const fixed = typeof body === 'string' || Buffer.isBuffer(body);
@@ -51,7 +62,7 @@ function request({ port, method = 'GET', path, headers = {}, body, agent: a, tim
       },
     );
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
+    req.on('error', (e) => reject(Object.assign(e, { reusedSocket: req.reusedSocket })));
     if (body === undefined) req.end();
     else if (fixed) req.end(body);
     else sendIterable(req, body).catch((e) => req.destroy(e));

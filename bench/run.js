@@ -20,6 +20,7 @@
  *   BENCH_DIST=dir         measure another build instead of ./dist (to compare two versions)
  *   BENCH_API_ENV="K=V,.." settings for the api and worker processes (e.g. INGEST_THREADS=0)
  *   BENCH_NODE_ARGS="..."  extra node/V8 flags for the api and worker processes (e.g. GC settings)
+ *   BENCH_KEEP=1           keep the temp dir (data, logs of every process) for a look afterwards
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -561,7 +562,8 @@ async function cleanup(ctx) {
     await stop().catch((e) => log(`stopping ${label}: ${e.message}`));
   }
   if (ctx.redis) await ctx.redis.stop();
-  if (ctx.tmp) fs.rmSync(ctx.tmp, { recursive: true, force: true });
+  if (ctx.tmp && process.env.BENCH_KEEP !== '1') fs.rmSync(ctx.tmp, { recursive: true, force: true });
+  else if (ctx.tmp) log(`kept ${ctx.tmp} (BENCH_KEEP=1)`);
   if (ctx.dist) fs.rmSync(ctx.dist, { recursive: true, force: true });
 }
 
