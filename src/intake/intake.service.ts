@@ -56,8 +56,6 @@ export interface IntakeInput {
   onRows?: (counts: IntakeCounts) => void;
   /** The last word before the fileId is issued: throwing drops everything written. */
   beforeSave?: (record: UploadRecord) => Promise<void>;
-  /** A read that may be dropped (a direct upload read as it arrives): a refusal is not counted, the read that answers counts it. */
-  tentative?: boolean;
 }
 
 function countLines(bytes: Uint8Array): number {
@@ -182,7 +180,7 @@ export class IntakeService {
       return record;
     } catch (e) {
       if (e instanceof IngestError) {
-        if (!input.tentative) this.metrics.uploads.inc({ format: format ?? 'unknown', outcome: e.code });
+        this.metrics.uploads.inc({ format: format ?? 'unknown', outcome: e.code });
         throw ingestFailure(e, input.maxFileBytes);
       }
       throw e;

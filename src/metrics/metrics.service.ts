@@ -34,12 +34,6 @@ export class MetricsService {
     labelNames: ['format', 'outcome'] as const,
     registers: [this.registry],
   });
-  readonly earlyReads = new Counter({
-    name: 'batchgate_upload_early_reads_total',
-    help: "Direct uploads' first files read as they arrived: used (the answer), reread (it failed; read again from the spool) or dropped (the fields after the file changed how it is read, or the request failed)",
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
   readonly rowsValidated = new Counter({
     name: 'batchgate_rows_validated_total',
     help: 'Rows validated (uploads and direct items), by result',

@@ -8,9 +8,7 @@ import { AppError } from '../errors/app-error';
 import { fileRequired, tooManyFiles } from '../errors/errors';
 import { filesPerRequest } from '../plans/plans';
 import { FILE_STORAGE, type FileStorage } from '../storage/file-storage';
-import { type EarlyRead, setEarlyRead } from './early-read';
-import { CLIENT_ABORTED, type ArrivingPart, SpoolStorageEngine } from './spool-storage.engine';
-import { UploadService } from './upload.service';
+import { CLIENT_ABORTED, SpoolStorageEngine } from './spool-storage.engine';
 
 /** The form fields a file part may come in (API.md, "Several files"). */
 export const FILE_FIELDS: readonly string[] = ['file', 'files', 'file[]'];
@@ -69,10 +67,7 @@ function toAppError(e: unknown, sawFile: boolean, maxFiles: number): Error {
  */
 @Injectable()
 export class MultipartInterceptor implements NestInterceptor {
-  constructor(
-    @Inject(FILE_STORAGE) private readonly storage: FileStorage,
-    private readonly uploads: UploadService,
-  ) {}
+  constructor(@Inject(FILE_STORAGE) private readonly storage: FileStorage) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const http = context.switchToHttp();
@@ -84,30 +79,20 @@ export class MultipartInterceptor implements NestInterceptor {
     // Each file part in flight listens for the request's close and idle events: up to maxFiles at once.
     req.setMaxListeners(Math.max(req.getMaxListeners(), maxFiles + 10));
     await this.storage.prepareSpool();
-    // The first file part is read as it arrives (EarlyRead): the upload answers sooner.
-    let early: EarlyRead | undefined;
-    const onPart = (part: ArrivingPart) => {
-      if (early) return;
-      early = this.uploads.beginEarlyRead(auth, part, { ...(req.body as Record<string, unknown> | undefined) });
-      if (early) setEarlyRead(req, early);
-    };
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (err?: unknown) => {
         if (settled) return;
         settled = true;
         if (!err) return resolve();
-        // Answer only once the spool file of a failed part and what an early read wrote are gone.
-        void Promise.all([engine.idle(), early && this.uploads.dropEarlyRead(early)]).finally(() =>
-          reject(toAppError(err, engine.sawFile, maxFiles)),
-        );
+        // Answer only once the spool file of a failed part is gone.
+        void engine.idle().finally(() => reject(toAppError(err, engine.sawFile, maxFiles)));
       };
       const engine = new SpoolStorageEngine(
         this.storage.spoolDir(),
         auth.plan.maxFileBytes,
         auth.plan.maxFileBytes * maxFiles,
         settle,
-        onPart,
       );
       // The body went idle (BODY_IDLE_TIMEOUT_SECONDS): the engine drops its spool file, then 408.
       req.once(BODY_IDLE, settle);

@@ -1,12 +1,12 @@
 import type { Request } from 'express';
 import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, pipeline } from 'node:stream';
 import type { StorageEngine } from 'multer';
 import { BODY_IDLE } from '../http/body-idle-timeout';
 import { payloadTooLarge } from '../errors/errors';
-import { SpoolFile } from './spool-file';
 
 /** The uploaded file as it waits on disk: counted, hashed, never held in memory. */
 export interface SpooledFile {
@@ -22,14 +22,6 @@ export interface SpooledFile {
 }
 
 export const CLIENT_ABORTED = 'client_aborted';
-
-/** A file part as it starts to arrive: its spool file can be followed while it is written. */
-export interface ArrivingPart {
-  index: number;
-  originalname: string;
-  mimetype: string;
-  spool: SpoolFile;
-}
 
 /**
  * A multer storage engine that streams each file part to a spool file, counting and hashing as it
@@ -56,8 +48,6 @@ export class SpoolStorageEngine implements StorageEngine {
     private readonly maxBytes: number,
     private readonly maxTotalBytes: number,
     private readonly onFailure: (error: Error) => void,
-    /** Told of each file part as it starts (before any of its bytes are spooled). */
-    private readonly onPart?: (part: ArrivingPart) => void,
   ) {}
 
   _handleFile(
@@ -68,7 +58,6 @@ export class SpoolStorageEngine implements StorageEngine {
     this.sawFile = true;
     const index = this.parts++;
     const path = join(this.dir, randomUUID());
-    const spool = new SpoolFile(path);
     const hash = createHash('sha256');
     let size = 0;
     let tooLarge = false;
@@ -81,10 +70,7 @@ export class SpoolStorageEngine implements StorageEngine {
           done(payloadTooLarge(max));
           return;
         }
-        if (size > max && !tooLarge) {
-          tooLarge = true;
-          spool.fail("the part is over the plan's limit");
-        }
+        if (size > max) tooLarge = true;
         if (tooLarge) {
           done(); // read on, keep nothing
           return;
@@ -108,12 +94,10 @@ export class SpoolStorageEngine implements StorageEngine {
     const finished = new Promise<void>((resolve) => (done = resolve));
     this.inFlight.add(finished);
     void finished.then(() => this.inFlight.delete(finished));
-    this.onPart?.({ index, originalname: file.originalname, mimetype: file.mimetype, spool });
-    pipeline(file.stream, meter, spool.writable(), (err) => {
+    pipeline(file.stream, meter, createWriteStream(path), (err) => {
       req.off('close', onClose);
       req.off(BODY_IDLE, onIdle);
       if (err) {
-        spool.fail('the part failed');
         // Removed before anyone is told, so no answer can be seen while the partial file still exists.
         void rm(path, { force: true }).finally(() => {
           done();
@@ -129,10 +113,8 @@ export class SpoolStorageEngine implements StorageEngine {
         });
         return;
       }
-      const sha256 = hash.digest('hex');
-      spool.finish({ sizeBytes: size, sha256 });
       done();
-      cb(null, { path, size, sha256, index });
+      cb(null, { path, size, sha256: hash.digest('hex'), index });
     });
   }
 

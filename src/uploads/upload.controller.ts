@@ -22,7 +22,6 @@ import { RequireScope } from '../auth/scopes';
 import { rejectedRowsDisposition } from '../common/content-disposition';
 import { intQuery } from '../http/query';
 import { AppError } from '../errors/app-error';
-import { earlyReadOf } from './early-read';
 import { MultipartInterceptor } from './multipart.interceptor';
 import type { SpooledFile } from './spool-storage.engine';
 import { UploadPrecheckGuard } from './upload-precheck.guard';
@@ -74,7 +73,7 @@ export class UploadController {
     const parts = Object.values((req.files ?? {}) as unknown as Record<string, SpooledFile[]>)
       .flat()
       .sort((a, b) => a.index - b.index);
-    return this.uploads.upload(auth, parts, (req.body ?? {}) as Record<string, unknown>, earlyReadOf(req));
+    return this.uploads.upload(auth, parts, (req.body ?? {}) as Record<string, unknown>);
   }
 
   @Get(':fileId')

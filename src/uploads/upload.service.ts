@@ -19,11 +19,8 @@ import {
   toUploadResponse,
   toUploadView,
 } from '../intake/upload-view';
-import { MetricsService } from '../metrics/metrics.service';
 import { FileTokenRepository, type LiveUpload } from '../store/file-token.repository';
-import { EarlyRead } from './early-read';
-import { SPOOL_READ_BYTES } from './spool-file';
-import type { ArrivingPart, SpooledFile } from './spool-storage.engine';
+import type { SpooledFile } from './spool-storage.engine';
 
 function refusedFile(file: SpooledFile, e: AppError): RefusedFile {
   const { originalFileName, path } = splitFileName(file.originalname);
@@ -44,7 +41,6 @@ export class UploadService {
     private readonly schemas: SchemaRegistry,
     private readonly tokens: FileTokenRepository,
     private readonly intake: IntakeService,
-    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -56,17 +52,16 @@ export class UploadService {
     auth: AuthContext,
     files: SpooledFile[],
     fields: Record<string, unknown>,
-    early?: EarlyRead,
   ): Promise<UploadResponse | SeveralUploadsResponse> {
     try {
       if (files.length === 0) throw fileRequired();
       const options = readUploadFields(fields, this.schemas);
-      if (files.length === 1) return await this.uploadOne(auth, files[0], options, options.path, early);
+      if (files.length === 1) return await this.uploadOne(auth, files[0], options, options.path);
       const accepted: UploadedFile[] = [];
       const refused: RefusedFile[] = [];
       for (const file of files) {
         try {
-          const { path, ...body } = await this.uploadOne(auth, file, options, undefined, early);
+          const { path, ...body } = await this.uploadOne(auth, file, options, undefined);
           accepted.push({ index: file.index, path, ...body });
         } catch (e) {
           // A fault (storage or Redis down) is the whole request's; a refusal is this file's.
@@ -77,52 +72,8 @@ export class UploadService {
       if (accepted.length === 0) throw everyFileRefused(refused);
       return { files: accepted, errors: refused, message: severalMessage(accepted.length, refused.length) };
     } finally {
-      if (early) await this.dropEarlyRead(early);
       await Promise.all(files.filter((f) => f.path).map((f) => rm(f.path, { force: true })));
     }
-  }
-
-  /** Drops an early read not used (a no-op once decided); resolves when what it wrote is gone. */
-  dropEarlyRead(early: EarlyRead): Promise<void> {
-    if (!early.decided) this.metrics.earlyReads.inc({ outcome: 'dropped' });
-    return early.drop();
-  }
-
-  /**
-   * Starts reading the request's first file part as it arrives (EarlyRead), with the form fields
-   * that came before it; undefined for a later part, or when those fields would be refused.
-   */
-  beginEarlyRead(auth: AuthContext, part: ArrivingPart, fieldsSoFar: Record<string, unknown>): EarlyRead | undefined {
-    if (part.index !== 0) return undefined;
-    let fields: UploadFields;
-    try {
-      fields = readUploadFields(fieldsSoFar, this.schemas);
-    } catch {
-      return undefined;
-    }
-    const early = new EarlyRead(part.index, fields);
-    const { originalFileName } = splitFileName(part.originalname);
-    early.start(
-      () => part.spool.follow(),
-      (open, beforeSave) =>
-        this.intake.run({
-          orgId: auth.orgId,
-          maxFileBytes: auth.plan.maxFileBytes,
-          open,
-          fields,
-          fileName: part.originalname,
-          contentType: part.mimetype,
-          originalFileName,
-          path: null,
-          digest: () => {
-            if (!part.spool.digest) throw new Error('the spooled part has no digest: it did not end');
-            return part.spool.digest;
-          },
-          beforeSave,
-          tentative: true,
-        }),
-    );
-    return early;
   }
 
   private async uploadOne(
@@ -130,20 +81,11 @@ export class UploadService {
     file: SpooledFile,
     options: UploadFields,
     pathField: string | undefined,
-    early: EarlyRead | undefined,
   ): Promise<UploadResponse> {
     const { originalFileName, path: fromName } = splitFileName(file.originalname);
     const path = pathField ?? fromName;
     if (path !== null) checkedPath(path);
     if (file.tooLarge) throw payloadTooLarge(auth.plan.maxFileBytes);
-    if (early?.index === file.index) {
-      if (early.matches(options)) {
-        const record = await early.use(path);
-        this.metrics.earlyReads.inc({ outcome: record ? 'used' : 'reread' });
-        if (record) return toUploadResponse(record);
-        // The early read failed (a refusal, a fault): the read of the spool file gives the answer.
-      } else await this.dropEarlyRead(early);
-    }
     return this.ingestFile(auth, file, options, originalFileName, path);
   }
 
@@ -157,7 +99,7 @@ export class UploadService {
     const record = await this.intake.run({
       orgId: auth.orgId,
       maxFileBytes: auth.plan.maxFileBytes,
-      open: () => createReadStream(file.path, { highWaterMark: SPOOL_READ_BYTES }),
+      open: () => createReadStream(file.path, { highWaterMark: 256 * 1024 }),
       fields: options,
       fileName: file.originalname,
       contentType: file.mimetype,
