@@ -67,16 +67,9 @@ export class Peekable {
     return new Peekable(src[Symbol.asyncIterator]());
   }
 
+  /** Reads ahead as fill(n) does; everything buffered, as one buffer. */
   async peek(n: number): Promise<Buffer> {
-    let len = this.buffered.reduce((a, b) => a + b.length, 0);
-    while (len < n && !this.done) {
-      const r = await this.it.next();
-      if (r.done) this.done = true;
-      else {
-        this.buffered.push(r.value);
-        len += r.value.length;
-      }
-    }
+    await this.fill(n);
     return Buffer.concat(this.buffered);
   }
 
