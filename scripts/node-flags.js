@@ -2,7 +2,7 @@
 /**
  * The V8 flags every batchgate process runs with, in one place: scripts/start.js, scripts/fleet.js
  * and the bench read them from here; package.json's start scripts, the Dockerfile and
- * docker-compose.yml spell them out, and test/node-flags.spec.ts fails when one of them differs.
+ * docker-compose.yml spell them out, and test/start-flags.e2e-spec.ts fails when one of them differs.
  *
  * `--single-threaded-gc`: each isolate (the main thread and every ingest pool thread) collects its
  * own garbage. With V8's default, the pool threads' frequent young-generation collections run as
