@@ -475,9 +475,13 @@ it(`answers every generated request with 2xx, 4xx or 503 and its envelope, and l
       if (typeof e?.code !== 'string' || typeof e?.message !== 'string' || typeof body?.requestId !== 'string') {
         problems.push(`${where}\n  -> ${s} without the error envelope: ${bodyText.slice(0, 300)}`);
       }
-    } else if (typeof body.fileId === 'string' && c.org) {
-      expected.add(`${c.org}/${body.fileId}.items.ndjson`);
-      expected.add(`${c.org}/${body.fileId}.errors.ndjson`);
+    } else if (c.org) {
+      // One file's fileId, or each accepted file's of a several-files answer (API.md "Several files").
+      const ids = [body.fileId, ...(Array.isArray(body.files) ? body.files.map((f: any) => f?.fileId) : [])];
+      for (const id of ids.filter((x) => typeof x === 'string')) {
+        expected.add(`${c.org}/${id}.items.ndjson`);
+        expected.add(`${c.org}/${id}.errors.ndjson`);
+      }
     }
     // Once an answer is sent, nothing half-written remains: no spool file, no partial object.
     const left = (await filesUnder(t.storageDir)).filter((f) => f.startsWith('.spool/') || f.endsWith('.partial'));
