@@ -171,4 +171,9 @@ export default defineConfig(
       eqeqeq: 'error',
     },
   },
+  {
+    // Loaded by jest into each e2e spec's environment (setupFilesAfterEnv), where `jest` is a global.
+    files: ['test/e2e-timeout.js'],
+    languageOptions: { globals: globals.jest },
+  },
 );

@@ -12,6 +12,6 @@ module.exports = {
   globalTeardown: '<rootDir>/test/global-teardown.js',
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform: dashboardTransform, rootDir: __dirname, testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    { displayName: 'e2e', testEnvironment: 'node', transform, rootDir: __dirname, testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testTimeout: 60000 },
+    { displayName: 'e2e', testEnvironment: 'node', transform, rootDir: __dirname, testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], setupFilesAfterEnv: ['<rootDir>/test/e2e-timeout.js'] },
   ],
 };
