@@ -54,6 +54,7 @@ module.exports = async function parallelPhase(ctx, { config, figure, log }) {
   const runBaseline = async (format) => {
     const f = files[format];
     const t0 = http.now();
+    const c0 = process.cpuUsage();
     const counts =
       format === 'csv'
         ? await baseline.csvBaseline(f.file, out, validate)
@@ -61,12 +62,14 @@ module.exports = async function parallelPhase(ctx, { config, figure, log }) {
           ? await baseline.ndjsonBaseline(f.file, out, validate)
           : await baseline.jsonBaseline(f.file, out, validate, ctx.dist);
     const ms = http.now() - t0;
+    const c = process.cpuUsage(c0);
     fs.rmSync(out, { force: true });
     check(counts.valid === f.validRows, `baseline ${format}: ${counts.valid} valid rows, expected ${f.validRows}`);
-    return f.bytes / MB / (ms / 1000);
+    return { rate: f.bytes / MB / (ms / 1000), cpu: (c.user + c.system) / 1e6 };
   };
   const key = ctx.keys.enterprise;
   const runUpload = async (api, agent, f, format) => {
+    const c0 = procs.cpuOf(api.pid);
     const res = await uploadOk(
       api,
       agent,
@@ -74,24 +77,36 @@ module.exports = async function parallelPhase(ctx, { config, figure, log }) {
       { data: (f.buffer ??= fs.readFileSync(f.file)), fileName: `big.${format}`, contentType: CONTENT_TYPES[format] },
       f,
     );
+    // The api's CPU time (every thread of it) for the upload, read before the discard.
+    const cpu = procs.cpuOf(api.pid) - c0;
     await discard(api, agent, key, res.json.fileId);
-    return { rate: f.bytes / MB / (res.ms / 1000), ms: res.ms };
+    return { rate: f.bytes / MB / (res.ms / 1000), ms: res.ms, cpu };
   };
   const load = () => os.loadavg()[0];
 
   const s = { csv: [], nd: [], js: [], rCsv: [], rNd: [], rJs: [], conc: [], rConc: [], load: [] };
+  // CPU seconds of each upload (the api, all its threads) and of its baseline (this process), and
+  // the ceiling they set: with every core busy, upload/baseline can reach at most
+  // cores × baseline CPU / upload CPU (the client sending the file shares the cores too).
+  const perFormat = () => ({ csv: [], ndjson: [], json: [] });
+  s.cpu = perFormat();
+  s.baseCpu = perFormat();
+  s.ceiling = perFormat();
+  const cores = os.availableParallelism();
   const api = ctx.sharedApi ? await ctx.sharedApi() : undefined;
   check(api, 'parallel: no shared api');
   const agent = http.agent(4);
   try {
     for (let i = -1; i < runs; i++) {
       const l0 = load();
-      const bc = await runBaseline('csv');
-      const uc = (await runUpload(api, agent, files.csv, 'csv')).rate;
-      const bn = await runBaseline('ndjson');
-      const un = (await runUpload(api, agent, files.ndjson, 'ndjson')).rate;
-      const bj = await runBaseline('json');
-      const uj = (await runUpload(api, agent, files.json, 'json')).rate;
+      const b = { csv: await runBaseline('csv') };
+      const u = { csv: await runUpload(api, agent, files.csv, 'csv') };
+      b.ndjson = await runBaseline('ndjson');
+      u.ndjson = await runUpload(api, agent, files.ndjson, 'ndjson');
+      b.json = await runBaseline('json');
+      u.json = await runUpload(api, agent, files.json, 'json');
+      const [bc, bn, bj] = [b.csv.rate, b.ndjson.rate, b.json.rate];
+      const [uc, un, uj] = [u.csv.rate, u.ndjson.rate, u.json.rate];
       const t0 = http.now();
       await Promise.all(quarters.map((q) => runUpload(api, agent, q, 'csv')));
       const conc = quarters.reduce((a, q) => a + q.bytes, 0) / MB / ((http.now() - t0) / 1000);
@@ -109,6 +124,11 @@ module.exports = async function parallelPhase(ctx, { config, figure, log }) {
       s.rJs.push(uj / bj);
       s.conc.push(conc);
       s.rConc.push(conc / bc);
+      for (const format of ['csv', 'ndjson', 'json']) {
+        s.cpu[format].push(u[format].cpu);
+        s.baseCpu[format].push(b[format].cpu);
+        s.ceiling[format].push((cores * b[format].cpu) / u[format].cpu);
+      }
       s.load.push(l0, l1);
     }
   } finally {
@@ -124,6 +144,18 @@ module.exports = async function parallelPhase(ctx, { config, figure, log }) {
   figure(`4 concurrent ${sizeLabel(quarter)} CSV uploads, aggregate`, s.conc, { unit: 'MB/s' });
   figure('4 concurrent uploads aggregate / baseline CSV', s.rConc, { unit: 'ratio', digits: 2, target: ['>=', 2] });
   figure('load average (1 min) around the parallel rounds', s.load, { unit: 'load', digits: 2 });
+  for (const [format, label] of [
+    ['csv', 'CSV'],
+    ['ndjson', 'NDJSON'],
+    ['json', 'JSON array'],
+  ]) {
+    figure(`upload ${label} ${size}: api CPU`, s.cpu[format], { unit: 's', digits: 1 });
+    figure(`baseline ${label} ${size}: CPU`, s.baseCpu[format], { unit: 's', digits: 1 });
+    figure(`upload ${label} ${size}: ceiling on ${cores} cores (cores × baseline CPU / api CPU)`, s.ceiling[format], {
+      unit: 'ratio',
+      digits: 2,
+    });
+  }
 
   // Scaling and the threads' idle memory: a fresh api per pool size.
   const scaleRuns = Math.max(1, Math.min(3, runs));
