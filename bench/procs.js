@@ -150,11 +150,14 @@ function memoryOf(pid) {
   return { peak: kb('VmHWM'), rss: kb('VmRSS') };
 }
 
-/** CPU time (user + system) a process has used so far, in seconds, from /proc/PID/stat. */
+/**
+ * CPU time (user + system) a process has used so far, in seconds, from /proc/PID/stat; with
+ * `mainThread`, only its main thread's (/proc/PID/task/PID/stat: the thread whose id is the pid).
+ */
 let ticksPerSecond;
-function cpuOf(pid) {
+function cpuOf(pid, { mainThread = false } = {}) {
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = fs.readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (in parentheses, which may hold spaces): utime and stime are 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;

@@ -70,6 +70,7 @@ module.exports = async function parallelPhase(ctx, { config, figure, log }) {
   const key = ctx.keys.enterprise;
   const runUpload = async (api, agent, f, format) => {
     const c0 = procs.cpuOf(api.pid);
+    const m0 = procs.cpuOf(api.pid, { mainThread: true });
     const res = await uploadOk(
       api,
       agent,
@@ -79,8 +80,9 @@ module.exports = async function parallelPhase(ctx, { config, figure, log }) {
     );
     // The api's CPU time (every thread of it) for the upload, read before the discard.
     const cpu = procs.cpuOf(api.pid) - c0;
+    const mainCpu = procs.cpuOf(api.pid, { mainThread: true }) - m0;
     await discard(api, agent, key, res.json.fileId);
-    return { rate: f.bytes / MB / (res.ms / 1000), ms: res.ms, cpu };
+    return { rate: f.bytes / MB / (res.ms / 1000), ms: res.ms, cpu, mainCpu };
   };
   const load = () => os.loadavg()[0];
 
@@ -90,6 +92,7 @@ module.exports = async function parallelPhase(ctx, { config, figure, log }) {
   // cores × baseline CPU / upload CPU (the client sending the file shares the cores too).
   const perFormat = () => ({ csv: [], ndjson: [], json: [] });
   s.cpu = perFormat();
+  s.mainCpu = perFormat();
   s.baseCpu = perFormat();
   s.ceiling = perFormat();
   const cores = os.availableParallelism();
@@ -126,6 +129,7 @@ module.exports = async function parallelPhase(ctx, { config, figure, log }) {
       s.rConc.push(conc / bc);
       for (const format of ['csv', 'ndjson', 'json']) {
         s.cpu[format].push(u[format].cpu);
+        s.mainCpu[format].push(u[format].mainCpu);
         s.baseCpu[format].push(b[format].cpu);
         s.ceiling[format].push((cores * b[format].cpu) / u[format].cpu);
       }
@@ -150,6 +154,7 @@ module.exports = async function parallelPhase(ctx, { config, figure, log }) {
     ['json', 'JSON array'],
   ]) {
     figure(`upload ${label} ${size}: api CPU`, s.cpu[format], { unit: 's', digits: 1 });
+    figure(`upload ${label} ${size}: api CPU, main thread`, s.mainCpu[format], { unit: 's', digits: 1 });
     figure(`baseline ${label} ${size}: CPU`, s.baseCpu[format], { unit: 's', digits: 1 });
     figure(`upload ${label} ${size}: ceiling on ${cores} cores (cores × baseline CPU / api CPU)`, s.ceiling[format], {
       unit: 'ratio',
