@@ -41,6 +41,9 @@ const PER_THREAD = 2;
  * busy) is most of what a thread adds to the process's peak RSS; a chunk's rows die young. 4 MB
  * keeps the api's peak RSS growth under 40 MB (8 MB: 40-57 MB), for about 15 % more CPU per byte
  * than 8 or 16 MB (bench/RESULTS.md, issue 14).
+ * The process's `--max-semi-space-size` (scripts/node-flags.js) wins over this where it is lower:
+ * V8 flags are process-wide, and with 2 MB semi-spaces a thread collects as often as with 4 here
+ * (824 young collections per 100 MB of CSV either way; 16 here without the flag: 191).
  */
 const YOUNG_MB = 4;
 /** A thread's old generation by default: a lower limit makes V8 collect it sooner (rows of up to a few MB). */

@@ -4,6 +4,8 @@ import type { StorageWriter } from './file-storage';
 
 /** Bytes are gathered in a buffer of this size, and handed to the stream when it is full. */
 const BUFFER_BYTES = 64 * 1024;
+/** Written buffers kept for reuse, at most (the stream holds one or two at a time: backpressure). */
+const SPARE_BUFFERS = 4;
 
 /**
  * The text-to-bytes half of every driver's writer: each text is copied in as it comes (UTF-8, as a
@@ -13,8 +15,16 @@ const BUFFER_BYTES = 64 * 1024;
  */
 export abstract class BufferedWriter implements StorageWriter {
   protected abstract stream: Writable;
-  private buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  /**
+   * Whether a buffer may be filled again once the stream's write callback came: true only where the
+   * stream is done with a buffer by then (a file stream, whose callback follows the write to the
+   * file); a stream that passes buffers on to a reader keeps them longer.
+   */
+  protected readonly reusesBuffers: boolean = false;
+  private buffer: Buffer = Buffer.allocUnsafe(BUFFER_BYTES);
   private used = 0;
+  /** Buffers the stream has written, to gather into again (reusesBuffers). */
+  private readonly spare: Buffer[] = [];
   /** The first error of the stream or of what it feeds; thrown by the next write or commit. */
   protected failure: Error | undefined;
 
@@ -39,12 +49,29 @@ export abstract class BufferedWriter implements StorageWriter {
       this.used += n;
       at += n;
       if (this.used === BUFFER_BYTES) {
-        more = this.stream.write(this.buffer) && more;
-        this.buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+        more = this.handOver(this.buffer) && more;
+        this.buffer = this.nextBuffer();
         this.used = 0;
       }
     }
     if (!more) return this.drained();
+  }
+
+  /**
+   * Gives the stream `buffer` (its first `length` bytes). Without reuse every full buffer is a new
+   * ArrayBuffer that dies after its write, and a long upload's dead ones pile up between the main
+   * thread's full collections (bench/RESULTS.md, issue 14).
+   */
+  private handOver(buffer: Buffer, length = buffer.length): boolean {
+    const bytes = length === buffer.length ? buffer : buffer.subarray(0, length);
+    if (!this.reusesBuffers) return this.stream.write(bytes);
+    return this.stream.write(bytes, (err) => {
+      if (!err && this.spare.length < SPARE_BUFFERS) this.spare.push(buffer);
+    });
+  }
+
+  private nextBuffer(): Buffer {
+    return this.spare.pop() ?? Buffer.allocUnsafe(BUFFER_BYTES);
   }
 
   private async drained(): Promise<void> {
@@ -62,9 +89,9 @@ export abstract class BufferedWriter implements StorageWriter {
     this.check();
     let more = true;
     if (this.used > 0) {
-      more = this.stream.write(this.buffer.subarray(0, this.used));
-      // The stream keeps what it was given until it is written: gather into a new buffer.
-      this.buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+      more = this.handOver(this.buffer, this.used);
+      // The stream keeps what it was given until it is written: gather into another buffer.
+      this.buffer = this.nextBuffer();
       this.used = 0;
     }
     if (text !== undefined) {

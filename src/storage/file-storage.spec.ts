@@ -120,6 +120,32 @@ describe.each(drivers)('FileStorage: $name', (driver) => {
     expect(await read(storage.openRead('org-a/f_1.items.ndjson'))).toBe(expected);
   });
 
+  it('keeps every byte of bytes and texts written in turn (buffers the stream wrote are filled again)', async () => {
+    const writer = await storage.createWriter('org-a/mixed.ndjson');
+    const expected = createHash('sha256');
+    let total = 0;
+    for (let i = 0; total < 6 * 1024 * 1024; i++) {
+      // Random bytes (any stale byte of a reused buffer would show) in sizes from 1 byte to 300 KB.
+      const bytes = randomBytes([1, 777, 64 * 1024, 65 * 1024, 300 * 1024][i % 5]);
+      const text = `${i} ${'t'.repeat(i % 97)}\n`;
+      expected.update(bytes).update(text);
+      total += bytes.length + text.length;
+      const a = writer.writeBytes(bytes);
+      if (a) await a;
+      const b = writer.write(text);
+      if (b) await b;
+    }
+    await writer.commit();
+    const got = createHash('sha256');
+    let length = 0;
+    for await (const c of storage.openRead('org-a/mixed.ndjson') as AsyncIterable<Buffer>) {
+      got.update(c);
+      length += c.length;
+    }
+    expect(length).toBe(total);
+    expect(got.digest('hex')).toBe(expected.digest('hex'));
+  });
+
   it('streams an object over one multipart part (9 MiB) with bounded waits', async () => {
     const writer = await storage.createWriter('org-a/big.ndjson');
     const line = `${'z'.repeat(1023)}\n`;

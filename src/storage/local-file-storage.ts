@@ -15,6 +15,8 @@ const PARTIAL = '.partial';
 
 class LocalWriter extends BufferedWriter {
   protected stream: WriteStream;
+  /** A file stream's write callback comes once the bytes are in the file. */
+  protected override readonly reusesBuffers = true;
 
   constructor(
     private readonly partial: string,
