@@ -75,19 +75,14 @@ async function outcome(run: (sink: IngestSink) => Promise<unknown>, withLines = 
 type Case = Partial<IngestOptions> & {
   piece?: number;
   inThread?: boolean;
-  /** The pool's chunk sizes tried (the first one is `chunkBytes`, when given). */
+  /** The pool's chunk sizes tried. */
   chunkSizes?: number[];
 };
 jest.setTimeout(120_000);
 
 /** Both paths over the same bytes: every output byte equal. Returns the outcome. */
 async function same(bytes: Buffer, opts: Case = {}): Promise<Outcome> {
-  const {
-    piece = 64 * 1024,
-    inThread = false,
-    chunkSizes = [opts.chunkBytes ?? 1024 * 1024, 97, 4096],
-    ...rest
-  } = opts;
+  const { piece = 64 * 1024, inThread = false, chunkSizes = [1024 * 1024, 97, 4096], ...rest } = opts;
   const options: IngestOptions = { schema, maxBytes: 50 * 1024 * 1024, fileName: 'f.csv', ...rest };
   const open = source(bytes, piece);
   const reference = await outcome((sink) => ingestInThread(open, { ...options, pool: null }, sink));
