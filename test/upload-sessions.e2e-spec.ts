@@ -45,7 +45,7 @@ describe('upload sessions, local driver (API.md "Upload sessions")', () => {
     expect(s.parts[0]).toMatchObject({ partNumber: 1, method: 'PUT', sizeBytes: bytes.length });
     expect(s.parts[0].headers).toEqual({ 'Content-Length': String(bytes.length) });
     expect(s.parts[0].url.startsWith(`${t.url}/v1/uploads/${s.uploadId}/parts/1?`)).toBe(true);
-    expect(Date.parse(s.urlsExpireAt as string)).toBeLessThanOrEqual(Date.parse(s.expiresAt as string));
+    expect(Date.parse(s.urlsExpireAt)).toBeLessThanOrEqual(Date.parse(s.expiresAt as string));
 
     const before = await api(t, t.keys.pro, 'GET', `/v1/uploads/${s.uploadId}`);
     expect(before.body).toMatchObject({
@@ -176,11 +176,14 @@ describe('upload sessions, local driver (API.md "Upload sessions")', () => {
   });
 
   it('an expired part URL is refused (403) and new ones can be asked for', async () => {
-    const short = await startApp({ WORKER_IN_PROCESS: 'true', UPLOAD_URL_TTL_SECONDS: '1' });
+    // 3 s: a URL holds 2-3 s (whole seconds), room for one POST and one PUT on a loaded CI machine.
+    const short = await startApp({ WORKER_IN_PROCESS: 'true', UPLOAD_URL_TTL_SECONDS: '3' });
     try {
       const bytes = csvOf(10);
       const s = await startSession(short, short.keys.pro, bytes);
-      await new Promise((r) => setTimeout(r, 2100));
+      // The URL stops working at urlsExpireAt, not before.
+      expect(Number(new URL(s.parts[0].url).searchParams.get('expires')) * 1000).toBe(Date.parse(s.urlsExpireAt));
+      await new Promise((r) => setTimeout(r, 3100));
       const res = await putPart(s.parts[0], bytes);
       expect(res.status).toBe(403);
       expect(res.body.error).toMatchObject({ code: 'signature_invalid' });
@@ -469,6 +472,9 @@ describe('upload sessions, s3 driver against s3rver (presigned PUT URLs)', () =>
     expect(url.pathname).toBe(`/${testS3().bucket}/${prefix}${t.orgs.pro}/sessions/${one.uploadId}/part-00001`);
     expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-length');
     expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(900);
+    // Signed at X-Amz-Date, valid X-Amz-Expires seconds from it: not a second short of urlsExpireAt.
+    const signedAt = Date.parse(url.searchParams.get('X-Amz-Date')!.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
+    expect(signedAt + Number(url.searchParams.get('X-Amz-Expires')) * 1000).toBeGreaterThanOrEqual(Date.parse(one.urlsExpireAt));
     await sendParts(one, small);
     const got = await api(t, t.keys.pro, 'GET', `/v1/uploads/${one.uploadId}`);
     expect(got.body.receivedParts).toEqual([{ partNumber: 1, sizeBytes: small.length }]);

@@ -141,9 +141,13 @@ export class UploadSessionsService {
     };
   }
 
-  /** Part URLs never outlive the session. */
+  /**
+   * Part URLs never outlive the session. A whole second, as signatures carry: so the URLs stop
+   * working exactly at urlsExpireAt. Before, urlsExpireAt had milliseconds and the signed second
+   * was rounded down from it, so a URL died up to a second before the time the client was told.
+   */
   private urlExpiry(meta: SessionMeta, now: number): number {
-    return Math.min(now + this.config.uploadUrlTtlSeconds * 1000, Date.parse(meta.expiresAt));
+    return Math.min(Math.floor(now / 1000 + this.config.uploadUrlTtlSeconds) * 1000, Date.parse(meta.expiresAt));
   }
 
   private signingSecret(): Promise<string> {
@@ -162,8 +166,10 @@ export class UploadSessionsService {
     expiresAtMs: number,
     baseUrl: string,
   ): Promise<SignedPartUrl[]> {
-    const expiresIn = Math.max(1, Math.floor((expiresAtMs - Date.now()) / 1000));
-    const expires = Math.floor(expiresAtMs / 1000);
+    // urlsExpireAt is a whole second unless the session ends first (rounded up then: a local PUT
+    // checks the session too). A presigned URL counts from the whole second it is signed in.
+    const expires = Math.ceil(expiresAtMs / 1000);
+    const expiresIn = Math.max(1, expires - Math.floor(Date.now() / 1000));
     const secret = this.storage.signedPutUrl ? undefined : await this.signingSecret();
     const parts: SignedPartUrl[] = [];
     for (const partNumber of numbers) {

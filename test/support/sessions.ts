@@ -17,6 +17,7 @@ export interface CreatedSession {
   partCount: number;
   method: string;
   parts: CreatedPart[];
+  urlsExpireAt: string;
   [k: string]: unknown;
 }
 
