@@ -7,6 +7,7 @@ import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, startApp, type TestApp } from './support/app';
+import { plansFile } from './support/plans';
 
 /**
  * Issue 16: the `batchgate` command line, spawned as a user runs it (node bin/batchgate.js, the
@@ -163,6 +164,57 @@ describe('batchgate upload', () => {
     expect(j.stdout).not.toContain('same bytes'); // --json: the document alone
     const human = await cli(['upload', good]);
     expect(human.stdout).toContain(`same bytes as upload ${body.files[0].fileId}`);
+  });
+
+  it("more files than the plan's maxFilesPerRequest: told by the 400, the CLI sends them in requests of that many", async () => {
+    const small = await startApp({
+      WORKER_IN_PROCESS: 'true',
+      PLANS_FILE: await plansFile({
+        pro: { maxFilesPerRequest: 2 },
+        enterprise: { maxFilesPerRequest: 2, maxFileBytes: 40_000 },
+      }),
+    });
+    try {
+      const names = ['a', 'b', 'c', 'd', 'e'];
+      const paths = await Promise.all(names.map((n, i) => file(`many/${n}.csv`, csv(`${n},${i}`, `${n}2,${i}`))));
+      const env = { BATCHGATE_URL: small.url, BATCHGATE_API_KEY: small.keys.pro };
+      const direct = await cli(['upload', ...paths, '--json'], env);
+      expect(direct.code).toBe(0);
+      expect(direct.stderr).toContain('batchgate: the plan allows 2 files per request; sending 5 in 3 requests');
+      const body = doc(direct);
+      expect(body.message).toBe('5 files: 5 uploaded, 0 refused.');
+      expect(body.files.map((f: any) => [f.index, f.originalFileName, f.itemCount])).toEqual(
+        names.map((n, i) => [i, `${n}.csv`, 2]),
+      );
+      const viaSessions = await cli(['upload', ...paths.slice(0, 3), '--session', '--json'], env);
+      expect(viaSessions.code).toBe(0);
+      expect(viaSessions.stderr).toContain('batchgate: the plan allows 2 files per request; sending 3 in 2 requests');
+      expect(doc(viaSessions).files.map((f: any) => f.duplicateOf?.fileId)).toEqual(
+        body.files.slice(0, 3).map((f: any) => f.fileId),
+      );
+
+      // Together past maxFileBytes × maxFilesPerRequest (144 KB with the multipart allowance): a 413
+      // that names no file. One by one, each file gets its own verdict.
+      const big = (n: string, rows: number) =>
+        file(`many/${n}.csv`, csv(...Array.from({ length: rows }, (_, i) => `${n} row ${i} ${'x'.repeat(60)},${i}`)));
+      const bigger = [...(await Promise.all(['f', 'g', 'h', 'i'].map((n) => big(n, 450)))), await big('j', 700)];
+      const ent = await cli(['upload', ...bigger, '--json'], { ...env, BATCHGATE_API_KEY: small.keys.enterprise });
+      expect(ent.stderr).toContain(
+        'batchgate: the files are too large for one request together; sending 5 in 5 requests',
+      );
+      expect(ent.code).toBe(1);
+      const entBody = doc(ent);
+      expect(entBody.message).toBe('5 files: 4 uploaded, 1 refused.');
+      expect(entBody.errors).toEqual([
+        expect.objectContaining({
+          index: 4,
+          status: 413,
+          error: expect.objectContaining({ code: 'payload_too_large' }),
+        }),
+      ]);
+    } finally {
+      await small.close();
+    }
   });
 
   it('streams the file: the CLI holds no more of a 40 MB file sent direct than of a small one', async () => {

@@ -473,8 +473,12 @@ describe('upload sessions, s3 driver against s3rver (presigned PUT URLs)', () =>
     expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-length');
     expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(900);
     // Signed at X-Amz-Date, valid X-Amz-Expires seconds from it: not a second short of urlsExpireAt.
-    const signedAt = Date.parse(url.searchParams.get('X-Amz-Date')!.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
-    expect(signedAt + Number(url.searchParams.get('X-Amz-Expires')) * 1000).toBeGreaterThanOrEqual(Date.parse(one.urlsExpireAt));
+    const signedAt = Date.parse(
+      url.searchParams.get('X-Amz-Date')!.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'),
+    );
+    expect(signedAt + Number(url.searchParams.get('X-Amz-Expires')) * 1000).toBeGreaterThanOrEqual(
+      Date.parse(one.urlsExpireAt),
+    );
     await sendParts(one, small);
     const got = await api(t, t.keys.pro, 'GET', `/v1/uploads/${one.uploadId}`);
     expect(got.body.receivedParts).toEqual([{ partNumber: 1, sizeBytes: small.length }]);

@@ -2,28 +2,42 @@ import type { RefusedFile, SeveralUploadsResponse, UploadAnswer, UploadResponse 
 import { ServiceError } from './exit';
 import type { ApiClient, BodySource } from './http-client';
 import { type LocalFile, multipartBody } from './multipart';
-import { type FileOutcome, type UploadStrategy, refusalFromEnvelope, verdict } from './upload-outcome';
+import { type FileOutcome, type UploadStrategy, inRequests, refusalFromEnvelope, verdict } from './upload-outcome';
 
-/** POST /v1/batch/upload: every file of the group a part of one multipart request, streamed from disk. */
+/**
+ * POST /v1/batch/upload: the files of the group parts of one multipart request (as many requests
+ * as the plan needs), streamed from disk.
+ */
 export const directUpload: UploadStrategy = {
   name: 'direct',
-  async upload(files, { client, progress, fields }) {
+  async upload(files, ctx) {
+    const { client, progress, fields } = ctx;
     const bars = files.map((f) => progress.file(f.label, f.size));
     const formFields: [string, string][] = [];
     if (fields.schema) formFields.push(['schema', fields.schema]);
     if (fields.format) formFields.push(['format', fields.format]);
     if (fields.encoding) formFields.push(['encoding', fields.encoding]);
     if (fields.path && files.length === 1) formFields.push(['path', fields.path]);
-    const body = multipartBody(formFields, files, (i, sent) => {
-      bars[i].sent(sent);
-      if (sent === files[i].size) bars[i].validating();
-    });
-    const outcomes = await sendDirect(files, body, client).catch((e: unknown) => {
-      for (const bar of bars) bar.finish('not uploaded', false);
+    let answered = 0;
+    const send = async (slice: LocalFile[], from: number) => {
+      const body = multipartBody(formFields, slice, (i, sent) => {
+        bars[from + i].sent(sent);
+        if (sent === slice[i].size) bars[from + i].validating();
+      });
+      const outcomes = await sendDirect(slice, body, client).catch((e: unknown) => {
+        for (const bar of bars.slice(from, from + slice.length)) bar.sent(0);
+        throw e;
+      });
+      outcomes.forEach((o, i) => bars[from + i].finish(verdict(o), o.ok));
+      answered = from + slice.length;
+      return outcomes;
+    };
+    try {
+      return await inRequests(files, ctx, send);
+    } catch (e) {
+      for (const bar of bars.slice(answered)) bar.finish('not uploaded', false);
       throw e;
-    });
-    outcomes.forEach((o, i) => bars[i].finish(verdict(o), o.ok));
-    return outcomes;
+    }
   },
 };
 

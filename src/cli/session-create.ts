@@ -11,7 +11,7 @@ import type {
 import { CliExit, EXIT, ServiceError } from './exit';
 import type { LocalFile } from './multipart';
 import type { FileProgress } from './progress';
-import { type FileOutcome, type UploadContext, refusalFromEnvelope } from './upload-outcome';
+import { type FileOutcome, type UploadContext, inRequests, refusalFromEnvelope } from './upload-outcome';
 
 export const sessionPath = (id: string, rest = '') => `/v1/uploads/${encodeURIComponent(id)}${rest}`;
 
@@ -78,7 +78,7 @@ export async function createSessions(
   bar: (f: LocalFile) => FileProgress,
   created: (f: LocalFile, uploadId: string) => void,
 ): Promise<Map<LocalFile, Start>> {
-  const { client, fields, sessions } = ctx;
+  const { fields, sessions } = ctx;
   const requests: SessionFileRequest[] = [];
   for (const f of files) {
     requests.push({
@@ -92,6 +92,25 @@ export async function createSessions(
       ...(fields.encoding && { encoding: fields.encoding }),
     });
   }
+  const hashed = new Map(files.map((f, i) => [f, requests[i]]));
+  const entries = await inRequests(files, ctx, (slice) =>
+    createGroup(
+      slice,
+      slice.map((f) => hashed.get(f)!),
+      ctx,
+      created,
+    ),
+  );
+  return new Map(entries);
+}
+
+/** One POST /v1/uploads for these files and their requests (at most the plan's maxFilesPerRequest). */
+async function createGroup(
+  files: LocalFile[],
+  requests: SessionFileRequest[],
+  { client, sessions }: UploadContext,
+  created: (f: LocalFile, uploadId: string) => void,
+): Promise<[LocalFile, Start][]> {
   const out = new Map<LocalFile, Start>();
   let answer: SessionsCreated;
   try {
@@ -107,7 +126,7 @@ export async function createSessions(
       for (const r of listed as SessionFileRefusal[]) out.set(files[r.index], refused(files[r.index], r));
     } else if (files.length !== 1) throw e; // the request as a whole was refused (401, 402, too many files...)
     for (const f of files) if (!out.has(f)) out.set(f, refusalFromEnvelope(f, e.status, e.envelope, e.message));
-    return out;
+    return [...out];
   }
   // `data` lists the created sessions in the order of the files that were not refused.
   const refusedAt = new Map(answer.errors.map((r) => [r.index, r]));
@@ -141,5 +160,5 @@ export async function createSessions(
       already: 0,
     });
   }
-  return out;
+  return [...out];
 }

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { ErrorEnvelope, RefusedFile, SessionView, UploadResponse } from './api-types';
+import { ServiceError } from './exit';
 import type { ApiClient } from './http-client';
 import type { LocalFile } from './multipart';
 import type { Progress } from './progress';
@@ -43,6 +44,8 @@ export interface UploadContext {
   /** Files over this many bytes go through an upload session in `auto` mode. */
   thresholdBytes: number;
   sessions: SessionOptions;
+  /** What the service told this command about its plan: how many files one request may hold. */
+  limits: { filesPerRequest?: number };
 }
 
 /**
@@ -102,4 +105,48 @@ export function outcomeOfSession(file: LocalFile, view: SessionView): FileOutcom
 export function verdict(o: FileOutcome): string {
   if (!o.ok) return `refused (${o.refusal.status} ${o.refusal.error.code})`;
   return `${plural(o.body.itemCount, 'item')}, ${plural(o.body.validationErrorCount, 'row')} skipped`;
+}
+
+/**
+ * How many files a request may hold, when the service refused one of `n` files as a whole: the
+ * plan's maxFilesPerRequest (400 with `details: { limit, max }`), or 1 for a 413 that names no file
+ * (API.md "Several files": the files together were past maxFileBytes × maxFilesPerRequest, which
+ * says nothing of each one). Undefined: a refusal that sending fewer files would not change.
+ */
+function fewerFilesFor(e: unknown, n: number): { max: number; why: string } | undefined {
+  if (!(e instanceof ServiceError) || n < 2) return undefined;
+  const d = e.envelope?.error.details;
+  if (e.status === 400 && d?.limit === 'maxFilesPerRequest' && typeof d.max === 'number' && d.max >= 1 && d.max < n) {
+    return { max: d.max, why: `the plan allows ${plural(d.max, 'file')} per request` };
+  }
+  if (e.status === 413 && !Array.isArray(d?.files))
+    return { max: 1, why: 'the files are too large for one request together' };
+  return undefined;
+}
+
+/**
+ * `send` on consecutive slices of `files`, one request each: all of them at once until the service
+ * refuses a request for holding too many (see fewerFilesFor), then slices of the size it allows,
+ * for the rest of the command. The refused request created nothing, so its slice is sent again.
+ */
+export async function inRequests<R>(
+  files: LocalFile[],
+  ctx: Pick<UploadContext, 'limits' | 'progress'>,
+  send: (slice: LocalFile[], from: number) => Promise<R[]>,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let from = 0; from < files.length;) {
+    const n = Math.min(ctx.limits.filesPerRequest ?? files.length, files.length - from);
+    try {
+      out.push(...(await send(files.slice(from, from + n), from)));
+      from += n;
+    } catch (e) {
+      const fewer = fewerFilesFor(e, n);
+      if (!fewer) throw e;
+      ctx.limits.filesPerRequest = fewer.max;
+      const left = files.length - from;
+      ctx.progress.note(`batchgate: ${fewer.why}; sending ${left} in ${Math.ceil(left / fewer.max)} requests`);
+    }
+  }
+  return out;
 }

@@ -59,8 +59,6 @@ function toAppError(e: unknown, sawFile: boolean, maxFiles: number): Error {
   return e !== null && typeof e === 'object' ? (e as Error) : new Error(String(e));
 }
 
-/** 400 naming the plan's maxFilesPerRequest. */
-
 /**
  * Reads the multipart body with multer into spool files (see SpoolStorageEngine). Runs after the
  * guards, so an unauthenticated or over-limit request never gets here.

@@ -76,6 +76,7 @@ function uploadContext(ctx: Ctx, flags: UploadFlags): UploadContext {
       checksum: flags.checksum !== false,
       states: new SessionStates(stateDir(ctx.io.env), client.baseUrl),
     },
+    limits: {},
   };
 }
 
