@@ -202,6 +202,17 @@ describe('several files in one batch', () => {
     const unknown = await api(t, t.keys.pro, 'POST', '/v1/batch', { fileIds: [a.fileId, 'f_AAAAAAAAAAAAAAAAAAAAAA'] });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.details.fileId).toBe('f_AAAAAAAAAAAAAAAAAAAAAA');
+    // An id that cannot be one fails too, but only where it is listed.
+    for (const [fileIds, status, failing] of [
+      [[b.fileId, 'f_nope'], 409, b.fileId],
+      [['f_AAAAAAAAAAAAAAAAAAAAAA', 'f_nope'], 404, 'f_AAAAAAAAAAAAAAAAAAAAAA'],
+      [[a.fileId, 'f_nope', b.fileId], 404, 'f_nope'],
+    ] as const) {
+      for (const dryRun of [false, true]) {
+        const res = await api(t, t.keys.pro, 'POST', '/v1/batch', { fileIds, dryRun });
+        expect([dryRun ? res.body.status : res.status, res.body.error.details.fileId]).toEqual([status, failing]);
+      }
+    }
     expect((await api(t, t.keys.pro, 'GET', `/v1/batch/upload/${a.fileId}`)).body.status).toBe('available');
     for (const body of [
       { fileIds: [] },

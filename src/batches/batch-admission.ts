@@ -115,19 +115,27 @@ export class BatchAdmission {
         // Written before the script so that a created batch always finds its items; dropped on refusal.
         await this.batches.putDirectItems(auth.orgId, id, direct.ndjson, this.config.batchRetentionSeconds + 86400);
       }
-    } else {
-      const bad = fileIds.find((fileId) => !looksLikeId(fileId, 'f'));
-      if (bad !== undefined) throw named(req, fileNotFound(bad), bad);
+    }
+    const run = (ids: string[], checkOnly: boolean) =>
+      this.batches.create({
+        record,
+        fileIds: ids,
+        itemCount,
+        limits: auth.plan,
+        tombstoneTtlSeconds: this.config.batchRetentionSeconds,
+        dryRun: checkOnly,
+      });
+
+    // An id that cannot be one is never looked up (it would name a key), but the first listed id
+    // that fails decides (API.md): the ids before it are checked first, consuming nothing.
+    const bad = fileIds.findIndex((fileId) => !looksLikeId(fileId, 'f'));
+    if (bad !== -1) {
+      const before = bad > 0 ? await run(fileIds.slice(0, bad), true) : undefined;
+      if (before?.kind === 'consumed' || before?.kind === 'missing') return { record, reply: before, rows };
+      throw named(req, fileNotFound(fileIds[bad]), fileIds[bad]);
     }
 
-    const reply = await this.batches.create({
-      record,
-      fileIds,
-      itemCount,
-      limits: auth.plan,
-      tombstoneTtlSeconds: this.config.batchRetentionSeconds,
-      dryRun,
-    });
+    const reply = await run(fileIds, dryRun);
     if (reply.kind !== 'ok' && req.items && !dryRun) await this.batches.dropDirectItems(auth.orgId, id);
     return { record, reply, rows };
   }
