@@ -284,6 +284,27 @@ describe('duplicateOf', () => {
     const otherSchema = (await upload(t, t.keys.pro, body, { fields: { format: 'csv' } })).body;
     expect(otherSchema.duplicateOf.fileId).toBe(third.fileId); // same schema: the latest one
   });
+
+  it('GET tells where the earlier upload stands now: consumed since, or discarded (then the one before)', async () => {
+    const body = csv(`since ${Date.now()},1`);
+    const first = (await upload(t, t.keys.pro, body)).body;
+    const second = (await upload(t, t.keys.pro, body)).body;
+    const third = (await upload(t, t.keys.pro, body)).body;
+    const view = async (fileId: string) => (await api(t, t.keys.pro, 'GET', `/v1/batch/upload/${fileId}`)).body;
+    expect((await view(third.fileId)).duplicateOf).toMatchObject({ fileId: second.fileId, status: 'available' });
+    const batch = await api(t, t.keys.pro, 'POST', '/v1/batch', { fileId: second.fileId });
+    expect((await view(third.fileId)).duplicateOf).toEqual({
+      fileId: second.fileId,
+      status: 'consumed',
+      batchId: batch.body.id,
+      createdAt: expect.any(String),
+    });
+    // The consumed upload itself: its earlier one, never itself or a later one.
+    expect((await view(second.fileId)).duplicateOf).toMatchObject({ fileId: first.fileId, status: 'available' });
+    expect((await view(first.fileId)).duplicateOf).toBeNull();
+    expect((await api(t, t.keys.pro, 'DELETE', `/v1/batch/upload/${first.fileId}`)).status).toBe(204);
+    expect((await view(second.fileId)).duplicateOf).toBeNull();
+  });
 });
 
 describe('a worker SIGKILLed mid-way through the second file', () => {

@@ -82,11 +82,22 @@ export class FileTokenRepository {
 
   /**
    * API.md's `duplicateOf`: the most recent earlier upload by the organization of the same bytes and
-   * schema that is still available or was consumed less than 24 hours ago, or null.
+   * schema that is still available or was consumed less than 24 hours ago, or null. Earlier than
+   * now (a new upload), or than the upload `of` (its GET: what happened to those since is told).
    */
-  async findDuplicate(orgId: string, schema: string, sha256: string, now = Date.now()): Promise<DuplicateOf | null> {
-    const recent = await this.redis.zrevrange(keys.uploadsByContent(orgId, schema, sha256), 0, 9);
+  async findDuplicate(
+    orgId: string,
+    schema: string,
+    sha256: string,
+    of?: Pick<UploadRecord, 'fileId' | 'createdAt'>,
+    now = Date.now(),
+  ): Promise<DuplicateOf | null> {
+    const byContent = keys.uploadsByContent(orgId, schema, sha256);
+    const recent = of
+      ? await this.redis.zrevrangebyscore(byContent, Date.parse(of.createdAt), '-inf', 'LIMIT', 0, 11)
+      : await this.redis.zrevrange(byContent, 0, 9);
     for (const fileId of recent) {
+      if (fileId === of?.fileId) continue;
       const found = await this.find(orgId, fileId);
       if (found.state === 'available') {
         return { fileId, status: 'available', createdAt: found.record.createdAt };

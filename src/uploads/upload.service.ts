@@ -117,7 +117,14 @@ export class UploadService {
 
   async view(auth: AuthContext, fileId: string): Promise<UploadView> {
     const found = await this.find(auth, fileId);
-    return toUploadView(found.record, found.state, found.state === 'consumed' ? found.batchId : undefined);
+    const { record } = found;
+    // As it stands now: the earlier upload it named may have been consumed or discarded since.
+    const duplicateOf = await this.tokens.findDuplicate(auth.orgId, record.schema, record.sha256, record);
+    return toUploadView(
+      { ...record, duplicateOf },
+      found.state,
+      found.state === 'consumed' ? found.batchId : undefined,
+    );
   }
 
   discard(auth: AuthContext, fileId: string): Promise<void> {
