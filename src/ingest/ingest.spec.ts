@@ -303,6 +303,30 @@ describe('JSON and NDJSON', () => {
 });
 
 describe('row size limit', () => {
+  it('holds at exactly MAX_RECORD_BYTES: a record of that many bytes is read, one byte more is over', async () => {
+    const max = 1024;
+    const cell = (n: number) => 'x'.repeat(n);
+    // CSV: the record's bytes without its line break; over the limit fails the file.
+    const csvAt = await run(`content\n${cell(max)}\nok\n`, { maxRecordBytes: max }, 1 << 20);
+    expect(csvAt.items.map((i) => i.row)).toEqual([2, 3]);
+    for (const record of [cell(max + 1), `"${cell(max - 1)}"`, `${cell(600)},${cell(424)}`]) {
+      const header = record.includes(',') ? 'content,externalId' : 'content';
+      const e = await failure(`${header}\n${record}\nok\n`, { maxRecordBytes: max });
+      expect(e.validationErrors[0]).toMatchObject({ row: 2, error: 'Row 2 exceeds the maximum row size of 1 KB' });
+    }
+    expect((await run(`content\r\n${cell(max)}\r\nok\r\n`, { maxRecordBytes: max })).items).toHaveLength(2);
+    // NDJSON: the line; JSON: the element's text. Over the limit is a row error.
+    const doc = (n: number) => `{"content":"${cell(n - 14)}"}`;
+    for (const [text, fileName] of [
+      [`${doc(max)}\n${doc(max + 1)}\n`, 'a.ndjson'],
+      [`[${doc(max)},${doc(max + 1)}]`, 'a.json'],
+    ]) {
+      const { items, summary } = await run(text, { fileName, maxRecordBytes: max }, 1 << 20);
+      expect(items.map((i) => i.row)).toEqual([1]);
+      expect(summary.validationErrors).toEqual([expect.objectContaining({ row: 2, code: 'parse' })]);
+    }
+  });
+
   it('skips a JSON or NDJSON row over MAX_RECORD_BYTES, even one that arrives within a single read', async () => {
     const big = 'x'.repeat(2000);
     for (const [text, fileName] of [
