@@ -124,11 +124,19 @@ describe('the OpenAPI document', () => {
   it('every /v1 answer has a schema (the envelope for every error) and needs the bearer key', () => {
     const v1 = operations(doc).filter((o) => o.path.startsWith('/v1/'));
     expect(v1.length).toBeGreaterThanOrEqual(10);
+    // A local part URL: signed, no API key (API.md "Upload sessions").
+    const signed = (path: string, method: string) =>
+      path === '/v1/uploads/{uploadId}/parts/{partNumber}' && method === 'put';
+    expect(v1.filter((o) => signed(o.path, o.method))).toHaveLength(1);
     for (const { path, method, op } of v1) {
       const where = `${method.toUpperCase()} ${path}`;
-      expect([where, op.security]).toEqual([where, [{ bearer: [] }]]);
+      if (signed(path, method)) {
+        expect(op.security).toEqual([]);
+        expect(Object.keys(op.requestBody.content)).toEqual(['application/octet-stream']);
+        expect(Object.keys(op.responses)).toEqual(['200', '400', '403', '404', '408', '409', '410', '503']);
+      } else expect([where, op.security]).toEqual([where, [{ bearer: [] }]]);
       // (An array is always truthy: compare, so that a missing answer fails.)
-      for (const status of ['401', '403', '429', '503'])
+      for (const status of signed(path, method) ? ['503'] : ['401', '403', '429', '503'])
         expect([where, status, op.responses[status] !== undefined]).toEqual([where, status, true]);
       for (const [status, response] of Object.entries(op.responses as Record<string, any>)) {
         if (status === '204') {
@@ -468,6 +476,18 @@ describe('the OpenAPI document', () => {
     expectDocumented('/v1/uploads/{uploadId}/parts', 'post', fresh);
     const put = await fetch(fresh.body.parts[0].url, { method: 'PUT', body: bytes });
     expect(put.status).toBe(200);
+    const putBody = await put.json();
+    expect(putBody.etag).toBe(put.headers.get('etag'));
+    expectDocumented('/v1/uploads/{uploadId}/parts/{partNumber}', 'put', { status: put.status, body: putBody });
+    const spoilt = await fetch(fresh.body.parts[0].url.replace(/signature=./, 'signature=_'), {
+      method: 'PUT',
+      body: bytes,
+    });
+    expect(spoilt.status).toBe(403);
+    expectDocumented('/v1/uploads/{uploadId}/parts/{partNumber}', 'put', {
+      status: spoilt.status,
+      body: await spoilt.json(),
+    });
     const ready = await api(t, key, 'POST', `/v1/uploads/${s.uploadId as string}/complete`, undefined, {
       Prefer: 'wait=30',
     });

@@ -46,7 +46,8 @@ export type SchemaName =
   | 'UploadSessionParts'
   | 'UploadSessionCompleteRequest'
   | 'UploadSession'
-  | 'UploadSessionRefusal';
+  | 'UploadSessionRefusal'
+  | 'UploadPartReceived';
 
 export function schemaRef(name: SchemaName): ReferenceObject {
   return { $ref: `#/components/schemas/${name}` };

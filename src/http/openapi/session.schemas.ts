@@ -204,7 +204,18 @@ const UploadSession: SchemaObject = {
   },
 };
 
+const UploadPartReceived: SchemaObject = {
+  type: 'object',
+  required: ['etag', 'partNumber', 'sizeBytes'],
+  properties: {
+    etag: { type: 'string', description: 'Also the ETag answer header; may be sent back in complete (optional)' },
+    partNumber: { type: 'integer', minimum: 1 },
+    sizeBytes: count('The bytes stored: exactly the signed size'),
+  },
+};
+
 export const SESSION_SCHEMAS = {
+  UploadPartReceived,
   UploadSessionRequest,
   UploadSessionsCreated,
   UploadSessionPartsRequest,
