@@ -79,6 +79,18 @@ describe('several files in one request', () => {
     expect(res.status).toBe(200);
     expect(res.body.files).toBeUndefined();
     expect(res.body).toMatchObject({ originalFileName: 'one.csv', path: 'inbox/one.csv', itemCount: 1 });
+    // Its path is carried to the batch (API.md, `path`), null when it had none.
+    const batch = await api(t, t.keys.pro, 'POST', '/v1/batch', { fileId: res.body.fileId });
+    const seen = await api(t, t.keys.pro, 'GET', `/v1/batch/${batch.body.id}`);
+    expect(seen.body.source).toEqual({
+      type: 'file',
+      fileId: res.body.fileId,
+      originalFileName: 'one.csv',
+      path: 'inbox/one.csv',
+    });
+    const plain = await post(t.keys.pro, [{ name: 'two.csv', body: csv('y,1') }]);
+    const other = await api(t, t.keys.pro, 'POST', '/v1/batch', { fileId: plain.body.fileId });
+    expect((await api(t, t.keys.pro, 'GET', `/v1/batch/${other.body.id}`)).body.source.path).toBeNull();
   });
 
   it('applies schema, format and encoding to every file, wherever the fields stand', async () => {

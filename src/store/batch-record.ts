@@ -67,15 +67,16 @@ export type BatchView = Pick<
   | 'error'
 > & {
   source:
-    | { type: 'file'; fileId: string; originalFileName: string | null }
+    | { type: 'file'; fileId: string; originalFileName: string | null; path: string | null }
     | { type: 'files'; files: BatchFile[] }
     | { type: 'items' };
 };
 
 function sourceOf(b: BatchRecord): BatchView['source'] {
   if (b.sourceType === 'files' && b.files) return { type: 'files', files: b.files };
+  // The upload's path is carried to the batch (API.md, `path`), as each file's is for several.
   if (b.sourceType === 'file' && b.fileId)
-    return { type: 'file', fileId: b.fileId, originalFileName: b.originalFileName };
+    return { type: 'file', fileId: b.fileId, originalFileName: b.originalFileName, path: b.files?.[0]?.path ?? null };
   return { type: 'items' };
 }
 

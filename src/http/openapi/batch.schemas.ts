@@ -21,11 +21,12 @@ export const BATCH_STATUS_ENUM = ['queued', 'processing', 'completed', 'failed',
 const FileSource: SchemaObject = {
   type: 'object',
   description: 'A batch created from an upload',
-  required: ['type', 'fileId', 'originalFileName'],
+  required: ['type', 'fileId', 'originalFileName', 'path'],
   properties: {
     type: { type: 'string', enum: ['file'] },
     fileId: { type: 'string' },
     originalFileName: nullableString('The uploaded file name'),
+    path: nullableString("The upload's path; null when it had none"),
   },
 };
 

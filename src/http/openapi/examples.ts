@@ -119,7 +119,7 @@ export const BATCH_EXAMPLE = {
   processedCount: 2,
   succeededCount: 2,
   failedCount: 0,
-  source: { type: 'file', fileId: FILE_ID, originalFileName: 'claims.csv' },
+  source: { type: 'file', fileId: FILE_ID, originalFileName: 'claims.csv', path: null },
   metadata: null,
   createdAt: '2026-11-22T00:32:48.432Z',
   startedAt: '2026-11-22T00:32:48.436Z',
