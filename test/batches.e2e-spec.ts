@@ -338,6 +338,60 @@ describe('webhook processor', () => {
   });
 });
 
+describe('cancel while processing', () => {
+  let receiver: Server;
+  let delivered = 0;
+  beforeAll(async () => {
+    // A slow webhook: 100 items per call, 30 ms each, so the batch is still processing when cancelled.
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        delivered += (JSON.parse(Buffer.concat(chunks).toString()) as { items: unknown[] }).items.length;
+        setTimeout(() => res.writeHead(204).end(), 30);
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  });
+  afterAll(async () => {
+    await new Promise((r) => receiver.close(r));
+  });
+
+  it('answers where the batch stopped: the chunk in hand is done, nothing after it, the rest given back', async () => {
+    const port = (receiver.address() as { port: number }).port;
+    const t = await startApp({
+      WORKER_IN_PROCESS: 'true',
+      PROCESSOR: 'webhook',
+      WEBHOOK_URL: `http://127.0.0.1:${port}/`,
+    });
+    try {
+      const created = await api(t, t.keys.pro, 'POST', '/v1/batch', { fileId: await uploaded(t, t.keys.pro, 5000) });
+      const id = created.body.id as string;
+      await waitFor(
+        () => api(t, t.keys.pro, 'GET', `/v1/batch/${id}`),
+        (r) => r.body.processedCount >= 200,
+      );
+      const cancelled = await api(t, t.keys.pro, 'POST', `/v1/batch/${id}/cancel`);
+      expect(cancelled.status).toBe(202);
+      const stopped = cancelled.body.processedCount as number;
+      expect(cancelled.body).toMatchObject({ status: 'cancelled', completedAt: expect.any(String) });
+      expect(stopped).toBeGreaterThanOrEqual(200);
+      expect(stopped).toBeLessThan(5000);
+      await new Promise((r) => setTimeout(r, 500));
+      const later = await api(t, t.keys.pro, 'GET', `/v1/batch/${id}`);
+      expect(later.body).toEqual(cancelled.body);
+      expect(delivered).toBe(stopped);
+      const results = (await api(t, t.keys.pro, 'GET', `/v1/batch/${id}/results`)).text.trim().split('\n');
+      expect(results).toHaveLength(stopped);
+      // The items never processed are given back: a dry run of the same size still fits the month.
+      const usage = await api(t, t.keys.pro, 'POST', '/v1/batch', { items: [{ content: 'x' }], dryRun: true });
+      expect(usage.body.quota).toMatchObject({ usedThisMonth: stopped });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('dry runs answer every refusal as a verdict', () => {
   let t: TestApp;
   beforeAll(async () => {

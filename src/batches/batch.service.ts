@@ -7,6 +7,10 @@ import { BatchDataRepository } from '../store/batch-data.repository';
 import { type BatchRecord, type BatchStatus, type BatchView, toBatchView } from '../store/batch-record';
 import { BatchRepository } from '../store/batch.repository';
 
+/** How long a cancel waits for a processing batch's worker to put down the chunk in hand, and how often it looks. */
+const CANCEL_SETTLE_MS = 2000;
+const CANCEL_POLL_MS = 20;
+
 /** Reading batches (one, a page, the results) and cancelling one. Creation is CreateBatch / DryRunBatch. */
 @Injectable()
 export class BatchService {
@@ -41,7 +45,24 @@ export class BatchService {
     if (outcome === 'missing') throw batchNotFound(id);
     if (outcome === 'finished') throw batchFinished(id, previous);
     // A queued batch has no worker on it: end it now. A processing one is ended by its worker after the chunk in hand.
-    if (previous === 'queued') await this.batches.finish(batch, 'cancelled', null, this.config.batchRetentionSeconds);
-    return this.get(auth, id);
+    if (previous === 'queued') {
+      await this.batches.finish(batch, 'cancelled', null, this.config.batchRetentionSeconds);
+      return this.get(auth, id);
+    }
+    return this.ended(auth, id);
+  }
+
+  /**
+   * A cancelled processing batch once its worker has ended it, after the chunk in hand (milliseconds,
+   * unless a webhook is slow), or as it is after CANCEL_SETTLE_MS: the answer shows where it stopped
+   * (processedCount, completedAt), rather than counts still moving.
+   */
+  private async ended(auth: AuthContext, id: string): Promise<BatchView> {
+    const until = Date.now() + CANCEL_SETTLE_MS;
+    for (;;) {
+      const view = await this.get(auth, id);
+      if (view.completedAt !== null || Date.now() >= until) return view;
+      await new Promise((r) => setTimeout(r, CANCEL_POLL_MS));
+    }
   }
 }
