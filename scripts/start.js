@@ -1,7 +1,7 @@
 'use strict';
 /**
  * `npm start`: the api with an in-process worker on one machine, finding a Redis on its own:
- * REDIS_URL if set, else a Redis already on 127.0.0.1:6379, else a private persistent
+ * REDIS_CLUSTER_NODES or REDIS_URL if set, else a Redis already on 127.0.0.1:6379, else a private persistent
  * redis-server under ./data/redis on a free port, else one line saying how to get one.
  */
 const { spawn } = require('node:child_process');
@@ -16,6 +16,8 @@ const NO_REDIS_MESSAGE =
   'batchgate needs Redis: install it (apt-get install -y redis-server) or run "docker compose up -d redis", or set REDIS_URL.';
 
 async function resolveRedis() {
+  // A cluster is the app's to reach (REDIS_URL is not read then): nothing to find or start.
+  if (process.env.REDIS_CLUSTER_NODES?.trim()) return {};
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL };
 
   if (await pingRedis(DEFAULT_REDIS.host, DEFAULT_REDIS.port, 1000)) {
@@ -59,7 +61,7 @@ async function main() {
     if (redis) await redis.stop();
     process.exit(exitCodeOf(null, stopRequested));
   }
-  const env = { ...process.env, REDIS_URL: url };
+  const env = { ...process.env, ...(url && { REDIS_URL: url }) };
   env.WORKER_IN_PROCESS ??= 'true';
 
   // Own process group for the same reason as Redis: a terminal's Ctrl-C reaches this process

@@ -35,12 +35,14 @@ export async function preflight(config: AppConfig): Promise<SchemaRegistry> {
   } catch (e) {
     throw new ConfigError(e instanceof SchemaLoadError ? e.message : `SCHEMAS_DIR: ${(e as Error).message}`);
   }
-  if (config.storageDriver === 'local') {
+  // With s3 too: the spool of uploads in transit is STORAGE_DIR/.spool.
+  if (config.storageDriver !== 'none') {
     try {
       await within(writableDir(config.storageDir), 5000, 'the file system');
     } catch (e) {
       const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new ConfigError(`STORAGE_DIR: ${config.storageDir} is not a writable directory (${why})`);
+      const what = config.storageDriver === 's3' ? ', where uploads in transit are spooled' : '';
+      throw new ConfigError(`STORAGE_DIR: ${config.storageDir} is not a writable directory${what} (${why})`);
     }
   }
   return schemas;

@@ -102,3 +102,44 @@ describe('npm start launcher', () => {
     expect(out).not.toContain('shutdown did not finish');
   });
 });
+
+/** API.md: "A bad configuration stops the process at start with one line naming the variable". */
+describe('a bad configuration', () => {
+  async function start(
+    entry: 'main' | 'worker',
+    env: Record<string, string>,
+  ): Promise<{ code: number | null; out: string }> {
+    const child = spawn(process.execPath, [join(ROOT, 'dist', `${entry}.js`)], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, PORT: '0', API_KEYS: 'config-key-123:o:pro', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const [code] = (await once(child, 'exit')) as [number | null];
+    clearTimeout(timer);
+    return { code, out };
+  }
+
+  it.each([
+    [{ REDIS_URL: 'redis://127.0.0.1:99999' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'redis://user:p%zz@127.0.0.1:6390' }, 'REDIS_URL'],
+    [{ REDIS_CLUSTER_NODES: ',' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'redis://127.0.0.1:abc' }, 'REDIS_CLUSTER_NODES'],
+    [
+      { STORAGE_DRIVER: 's3', S3_BUCKET: 'bkt', S3_ENDPOINT: 'http://127.0.0.1:9', STORAGE_DIR: '/dev/null/x' },
+      'STORAGE_DIR',
+    ],
+  ])('%j: the api and the worker exit 1 with one line naming %s', async (env, name) => {
+    for (const entry of ['main', 'worker'] as const) {
+      const { code, out } = await start(entry, env);
+      expect([entry, code, out.trim().split('\n')]).toEqual([
+        entry,
+        1,
+        [expect.stringMatching(new RegExp(`^batchgate: configuration error: ${name}`))],
+      ]);
+    }
+  });
+});

@@ -175,6 +175,21 @@ describe('upload sessions, local driver (API.md "Upload sessions")', () => {
     }
   });
 
+  it("part URLs: the request's scheme (X-Forwarded-Proto behind a balancer) and Host, or PUBLIC_URL", async () => {
+    const files = [{ filename: 'a.csv', sizeBytes: 10 }];
+    const proxied = await api(t, t.keys.pro, 'POST', '/v1/uploads', { files }, { 'X-Forwarded-Proto': 'https' });
+    expect(proxied.body.data[0].parts[0].url).toMatch(new RegExp(`^https://${new URL(t.url).host}/v1/uploads/u_`));
+    const spoof = await api(t, t.keys.pro, 'POST', '/v1/uploads', { files }, { 'X-Forwarded-Proto': 'gopher' });
+    expect(spoof.body.data[0].parts[0].url.startsWith(`${t.url}/v1/uploads/`)).toBe(true);
+    const pub = await startApp({ PUBLIC_URL: 'https://uploads.example.com/batchgate/' });
+    try {
+      const res = await api(pub, pub.keys.pro, 'POST', '/v1/uploads', { files }, { 'X-Forwarded-Proto': 'http' });
+      expect(res.body.data[0].parts[0].url).toMatch(/^https:\/\/uploads\.example\.com\/batchgate\/v1\/uploads\/u_/);
+    } finally {
+      await pub.close();
+    }
+  });
+
   it('an expired part URL is refused (403) and new ones can be asked for', async () => {
     // 3 s: a URL holds 2-3 s (whole seconds), room for one POST and one PUT on a loaded CI machine.
     const short = await startApp({ WORKER_IN_PROCESS: 'true', UPLOAD_URL_TTL_SECONDS: '3' });

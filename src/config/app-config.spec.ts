@@ -50,6 +50,11 @@ describe('configuration', () => {
     expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
   });
 
+  it('with REDIS_CLUSTER_NODES, REDIS_URL is not read (API.md)', () => {
+    const c = loadConfig({ REDIS_URL: 'not a url', REDIS_CLUSTER_NODES: 'redis://a:7000, redis://b:7001,' });
+    expect(c.redisClusterNodes).toEqual(['redis://a:7000', 'redis://b:7001']);
+  });
+
   it('reads the shutdown deadline and the body idle timeout in seconds', () => {
     const c = loadConfig({
       SHUTDOWN_TIMEOUT_SECONDS: '40',
@@ -63,6 +68,13 @@ describe('configuration', () => {
     [{ PORT: 'abc' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ REDIS_URL: 'http://x' }, 'REDIS_URL'],
+    // Past the scheme, a URL ioredis could not read (else a stack trace at connect, naming nothing).
+    [{ REDIS_URL: 'redis://127.0.0.1:99999' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'redis://127.0.0.1:abc' }, 'REDIS_URL'],
+    [{ REDIS_URL: 'redis://user:p%zz@127.0.0.1:6379' }, 'REDIS_URL'],
+    [{ REDIS_CLUSTER_NODES: ',' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'redis://127.0.0.1:99999' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'redis://%zz@127.0.0.1:7001' }, 'REDIS_CLUSTER_NODES'],
     [{ STORAGE_DRIVER: 'ftp' }, 'STORAGE_DRIVER'],
     [{ FILE_TTL_SECONDS: '0' }, 'FILE_TTL_SECONDS'],
     [{ API_KEYS: 'short:o:pro' }, 'API_KEYS'],

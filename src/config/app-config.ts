@@ -156,6 +156,19 @@ function adminToken(env: NodeJS.ProcessEnv): string | undefined {
 
 const REDIS_URL = /^rediss?:\/\/[^\s]+$/;
 
+/** A redis:// URL that ioredis and the cluster set-up can read (a port out of range or a bad %-escape is caught here). */
+function isRedisUrl(raw: string): boolean {
+  if (!REDIS_URL.test(raw)) return false;
+  try {
+    const u = new URL(raw);
+    decodeURIComponent(u.username);
+    decodeURIComponent(u.password);
+    return u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 function clusterNodes(env: NodeJS.ProcessEnv): string[] | undefined {
   const raw = env.REDIS_CLUSTER_NODES?.trim();
   if (!raw) return undefined;
@@ -163,8 +176,9 @@ function clusterNodes(env: NodeJS.ProcessEnv): string[] | undefined {
     .split(',')
     .map((n) => n.trim())
     .filter(Boolean);
+  if (!nodes.length) throw new ConfigError(`REDIS_CLUSTER_NODES lists no node, got "${raw}"`);
   for (const node of nodes) {
-    if (!REDIS_URL.test(node)) {
+    if (!isRedisUrl(node)) {
       throw new ConfigError(`REDIS_CLUSTER_NODES must be comma-separated redis:// or rediss:// URLs, got "${node}"`);
     }
   }
@@ -202,10 +216,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError((e as Error).message);
   }
 
-  const redisUrl = env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
-  if (!REDIS_URL.test(redisUrl))
-    throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got "${redisUrl}"`);
   const redisClusterNodes = clusterNodes(env);
+  // With a cluster, REDIS_URL is not read (API.md).
+  const redisUrl = env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
+  if (!redisClusterNodes && !isRedisUrl(redisUrl))
+    throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got "${redisUrl}"`);
 
   const driver = oneOf(env, 'STORAGE_DRIVER', 'local', ['local', 's3', 'none'] as const);
   let s3: S3Config | undefined;

@@ -12,7 +12,12 @@ import { UploadSessionsService } from './upload-sessions.service';
 
 /** The service's address as clients reach it: PUBLIC_URL, else the scheme and Host of this request. */
 export function baseUrlOf(req: Request, publicUrl: string | undefined): string {
-  return publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  if (publicUrl) return publicUrl;
+  // Behind a load balancer that ends TLS, the scheme the client used is its X-Forwarded-Proto. Taken
+  // as said: it names only the URLs handed back to this same caller, as Host does.
+  const forwarded = req.get('x-forwarded-proto')?.split(',')[0].trim().toLowerCase();
+  const scheme = forwarded === 'https' || forwarded === 'http' ? forwarded : req.protocol;
+  return `${scheme}://${req.get('host') ?? 'localhost'}`;
 }
 
 // Guards listed above ApiV1 run after it (decorators apply bottom-up): the key first, then the precheck.
