@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { sign } from '../src/processing/webhook.processor';
+import { createHmac } from 'node:crypto';
 import { plansFile } from './support/plans';
 import { api, startApp, upload, type TestApp } from './support/app';
 import { waitFor } from './support/wait';
@@ -288,7 +288,8 @@ describe('webhook processor', () => {
         }
         const parsed = JSON.parse(body) as { items: { row: number; item: { content: string } }[] };
         seen.push({
-          signatureOk: req.headers['x-batchgate-signature'] === sign(secret, body),
+          // As API.md puts it, computed here: the hex HMAC-SHA256 of the body.
+          signatureOk: req.headers['x-batchgate-signature'] === createHmac('sha256', secret).update(body).digest('hex'),
           rows: parsed.items.map((i) => i.row),
         });
         const results = parsed.items.map((i) =>

@@ -13,9 +13,12 @@ export interface WebhookOptions {
 
 export const SIGNATURE_HEADER = 'X-Batchgate-Signature';
 
-/** `sha256=<hex HMAC-SHA256 of the raw body>`, as a receiver recomputes it. */
+/**
+ * The hex HMAC-SHA256 of the raw body, as a receiver recomputes it: API.md's "signed with HMAC-SHA256
+ * of the body in X-Batchgate-Signature", read literally (no `sha256=` prefix, which it never names).
+ */
 export function sign(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return createHmac('sha256', secret).update(body).digest('hex');
 }
 
 interface ReceiverResult {
