@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { type TestApp, api, startApp, testRedisUrl, upload } from './support/app';
 import { Fleet } from './support/fleet';
 import {
@@ -187,6 +189,38 @@ describe('upload sessions, local driver (API.md "Upload sessions")', () => {
       expect(res.body.data[0].parts[0].url).toMatch(/^https:\/\/uploads\.example\.com\/batchgate\/v1\/uploads\/u_/);
     } finally {
       await pub.close();
+    }
+  });
+
+  it('a PUT still arriving when the session is completed or deleted is told so (409, 404), not 503', async () => {
+    /** A PUT of the part that sends half its bytes, then the rest once `meanwhile` is done. */
+    const slowPut = async (url: string, bytes: Buffer, meanwhile: () => Promise<unknown>) => {
+      const half = Math.floor(bytes.length / 2);
+      const req = httpRequest(url, { method: 'PUT', headers: { 'Content-Length': String(bytes.length) } });
+      const answered = once(req, 'response') as Promise<[IncomingMessage]>;
+      req.write(bytes.subarray(0, half));
+      await new Promise((r) => setTimeout(r, 200));
+      await meanwhile();
+      req.end(bytes.subarray(half));
+      const [res] = await answered;
+      let text = '';
+      for await (const c of res) text += (c as Buffer).toString();
+      return { status: res.statusCode, body: JSON.parse(text) };
+    };
+    const bytes = csvOf(2000);
+    for (const [then, status, code] of [
+      [(id: string) => completeSession(t, t.keys.pro, id), 409, 'upload_state'],
+      [(id: string) => api(t, t.keys.pro, 'DELETE', `/v1/uploads/${id}`), 404, 'upload_not_found'],
+    ] as const) {
+      const s = await startSession(t, t.keys.pro, bytes);
+      expect((await putPart(s.parts[0], bytes)).status).toBe(200);
+      const late = await slowPut(s.parts[0].url, bytes, () => then(s.uploadId));
+      // Stored after all (the session had not deleted its parts yet): a 200 is true too; a 503 never is.
+      expect([[409, 404, 200].includes(late.status!), late.status === 200 || late.body.error.code === code]).toEqual([
+        true,
+        true,
+      ]);
+      if (late.status !== 200) expect(late.status).toBe(status);
     }
   });
 

@@ -365,6 +365,13 @@ export class UploadSessionsService {
       return { etag, partNumber, sizeBytes };
     } catch (e) {
       if (e instanceof PutSizeError) throw sizeMismatch(sizeBytes, e.actual, `Part ${partNumber}`);
+      // The session moved on while the bytes came (completed and validated, or cancelled, its parts
+      // deleted under this write): that is the answer, not storage trouble.
+      const now = await this.sessions.get(orgId, uploadId).catch(() => 'unreadable' as const);
+      if (now === 'unreadable') throw e;
+      if (!now || now.status === 'cancelled') throw uploadNotFound(uploadId);
+      if (now.status === 'expired') throw uploadExpired(uploadId);
+      if (now.status !== 'pending') throw uploadState(now.status, 'parts are taken');
       throw e;
     }
   }

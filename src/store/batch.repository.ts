@@ -186,9 +186,9 @@ export class BatchRepository {
       // The record outlives the retention by a day, so the retention sweep can still read it.
       retentionSeconds + 86400,
       record.id,
-    )) as [string, unknown];
+    )) as [string, unknown, BatchStatus?];
     if (reply[0] === 'finished') {
-      this.metrics.batches.inc({ status });
+      this.metrics.batches.inc({ status: reply[2] ?? status });
       await this.redis.zadd(
         keys.batchRetention(this.config.queuePrefix),
         Date.now() + retentionSeconds * 1000,

@@ -200,6 +200,23 @@ describe('batch lifecycle scripts', () => {
     expect(await redis.get(keys.usageMonth(orgId, month()))).toBe('10');
   });
 
+  it('a cancel answered is how the batch ends: its worker finishing the last chunk does not make it completed', async () => {
+    const orgId = freshOrg();
+    const b = await created(orgId, 10);
+    await batches.start(orgId, b.id);
+    expect(await batches.cancel(orgId, b.id)).toEqual(['cancelled', 'processing']);
+    await batches.checkpoint(orgId, b.id, 0, { processed: 10, succeeded: 10, failed: 0 });
+    expect(await batches.finish(b, 'completed', null, 3600)).toBe(true);
+    expect(await batches.get(orgId, b.id)).toMatchObject({ status: 'cancelled', processedCount: 10, error: null });
+    expect(await redis.get(keys.usageMonth(orgId, month()))).toBe('10');
+    const failing = await created(orgId, 10);
+    await batches.start(orgId, failing.id);
+    await batches.cancel(orgId, failing.id);
+    await batches.finish(failing, 'failed', 'webhook unreachable', 3600);
+    expect(await batches.get(orgId, failing.id)).toMatchObject({ status: 'cancelled', processedCount: 0, error: null });
+    expect(await redis.get(keys.usageMonth(orgId, month()))).toBe('10');
+  });
+
   it('cancels a queued batch and refuses to cancel a finished one', async () => {
     const orgId = freshOrg();
     const b = await created(orgId, 10);
