@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AppError } from '../errors/app-error';
 import { idempotencyInProgress, idempotencyKeyReused } from '../errors/errors';
 import { REDIS } from '../redis/redis.module';
@@ -13,6 +13,8 @@ const IN_FLIGHT_SECONDS = 120;
 interface Stored {
   state: 'pending' | 'done';
   hash: string;
+  /** A pending marker's owner: only the request that set it may drop it. */
+  token?: string;
   status?: number;
   body?: unknown;
 }
@@ -53,7 +55,11 @@ export function canonicalJson(value: unknown): string {
   return out.join('');
 }
 
-export type IdempotencyStart = { kind: 'new'; hash: string } | { kind: 'replay'; status: number; body: unknown };
+export type IdempotencyStart =
+  { kind: 'new'; hash: string; marker: string } | { kind: 'replay'; status: number; body: unknown };
+
+/** Deletes the key only while it still holds this request's pending marker. */
+const DROP_OWN_MARKER = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 /**
  * Idempotency-Key on POST /v1/batch, per organization: the first successful response is replayed
@@ -73,9 +79,8 @@ export class IdempotencyRepository {
     const hash = createHash('sha256').update(canonicalJson(body)).digest('hex');
     const key = this.key(orgId, idemKey);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const pending: Stored = { state: 'pending', hash };
-      if (await this.redis.set(key, JSON.stringify(pending), 'EX', IN_FLIGHT_SECONDS, 'NX'))
-        return { kind: 'new', hash };
+      const marker = JSON.stringify({ state: 'pending', hash, token: randomUUID() } satisfies Stored);
+      if (await this.redis.set(key, marker, 'EX', IN_FLIGHT_SECONDS, 'NX')) return { kind: 'new', hash, marker };
       const raw = await this.redis.get(key);
       if (!raw) continue; // expired between the two calls
       const stored = JSON.parse(raw) as Stored;
@@ -95,7 +100,11 @@ export class IdempotencyRepository {
     await this.redis.set(this.key(orgId, idemKey), JSON.stringify(stored), 'EX', REPLAY_SECONDS);
   }
 
-  async fail(orgId: string, idemKey: string): Promise<void> {
-    await this.redis.del(this.key(orgId, idemKey));
+  /**
+   * The request failed: its key is free again, unless its marker is no longer there (a request
+   * past IN_FLIGHT_SECONDS must not drop a newer request's marker).
+   */
+  async fail(orgId: string, idemKey: string, marker: string): Promise<void> {
+    await this.redis.eval(DROP_OWN_MARKER, 1, this.key(orgId, idemKey), marker);
   }
 }

@@ -268,11 +268,16 @@ describe('idempotency records', () => {
     await expect(idempotency.start(orgId, 'k1', { a: 2 })).rejects.toMatchObject({ code: 'idempotency_key_reused' });
   });
 
-  it('forgets a failed request so that a retry is judged afresh', async () => {
+  it("forgets a failed request so that a retry is judged afresh, but never drops another request's marker", async () => {
     const orgId = freshOrg();
-    await idempotency.start(orgId, 'k2', {});
-    await idempotency.fail(orgId, 'k2');
-    expect((await idempotency.start(orgId, 'k2', {})).kind).toBe('new');
+    const first = await idempotency.start(orgId, 'k2', {});
+    if (first.kind !== 'new') throw new Error('expected a new request');
+    await idempotency.fail(orgId, 'k2', first.marker);
+    const second = await idempotency.start(orgId, 'k2', {});
+    expect(second.kind).toBe('new');
+    // The first request, long past its marker, fails late: the second one's marker stays.
+    await idempotency.fail(orgId, 'k2', first.marker);
+    await expect(idempotency.start(orgId, 'k2', {})).rejects.toMatchObject({ code: 'idempotency_conflict' });
   });
 });
 
