@@ -372,8 +372,13 @@ describe('cancel while processing', () => {
         () => api(t, t.keys.pro, 'GET', `/v1/batch/${id}`),
         (r) => r.body.processedCount >= 200,
       );
-      const cancelled = await api(t, t.keys.pro, 'POST', `/v1/batch/${id}/cancel`);
-      expect(cancelled.status).toBe(202);
+      // Two at once: one 202, the other 409 (already cancelled), and both once the batch has ended.
+      const both = await Promise.all([1, 2].map(() => api(t, t.keys.pro, 'POST', `/v1/batch/${id}/cancel`)));
+      expect(both.map((r) => r.status).sort()).toEqual([202, 409]);
+      const cancelled = both.find((r) => r.status === 202)!;
+      const lost = both.find((r) => r.status === 409)!;
+      expect(lost.body.error).toMatchObject({ code: 'batch_finished', details: { status: 'cancelled' } });
+      expect((await api(t, t.keys.pro, 'GET', `/v1/batch/${id}`)).body.completedAt).toEqual(expect.any(String));
       const stopped = cancelled.body.processedCount as number;
       expect(cancelled.body).toMatchObject({ status: 'cancelled', completedAt: expect.any(String) });
       expect(stopped).toBeGreaterThanOrEqual(200);

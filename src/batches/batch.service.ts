@@ -43,7 +43,11 @@ export class BatchService {
     const batch = await this.record(auth, id);
     const [outcome, previous] = await this.batches.cancel(auth.orgId, id);
     if (outcome === 'missing') throw batchNotFound(id);
-    if (outcome === 'finished') throw batchFinished(id, previous);
+    if (outcome === 'finished') {
+      // Cancelled by another request a moment ago: answered once its worker has ended it, as that one is.
+      if (previous === 'cancelled') await this.ended(auth, id);
+      throw batchFinished(id, previous);
+    }
     // A queued batch has no worker on it: end it now. A processing one is ended by its worker after the chunk in hand.
     if (previous === 'queued') {
       await this.batches.finish(batch, 'cancelled', null, this.config.batchRetentionSeconds);
