@@ -21,7 +21,11 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.disable('x-powered-by');
   app.useLogger(app.get(Logger));
   // Parser errors and Node's own timeouts never reach Express: answer them with the envelope too.
-  app.getHttpServer().on('clientError', onClientError);
+  const server = app.getHttpServer();
+  server.on('clientError', onClientError);
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  // Headers of a reused connection's next request may take as long as the idle wait before them.
+  server.headersTimeout = Math.max(server.headersTimeout, config.keepAliveTimeoutMs + 1000);
   app.use(requestIdMiddleware);
   app.use(bodyIdleTimeout(config.bodyIdleTimeoutMs));
   app.use(app.get(DrainService).track);

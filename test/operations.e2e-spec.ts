@@ -161,6 +161,8 @@ describe('the api process: logs and SIGTERM', () => {
       headers: { Authorization: `Bearer ${KEY}`, 'X-Request-Id': 'log-check-123' },
     });
     expect(res.status).toBe(200);
+    // Idle keep-alive connections outlive a load balancer's 60 s idle timeout (KEEP_ALIVE_TIMEOUT_SECONDS).
+    expect(res.headers.get('keep-alive')).toBe('timeout=65');
     const line = await waitFor(
       () => Promise.resolve(out.split('\n').find((l) => l.includes('"requestId":"log-check-123"'))),
       (l) => l !== undefined,
@@ -214,6 +216,8 @@ describe('the api process: logs and SIGTERM', () => {
     await new Promise((r) => setTimeout(r, 300));
     const ready = await fetch(`http://127.0.0.1:${port}/ready`);
     expect(ready.status).toBe(503);
+    // Draining: a keep-alive client is told to go elsewhere for its next request.
+    expect(ready.headers.get('connection')).toBe('close');
     const done = await result;
     expect(done.status).toBe(200);
     expect(JSON.parse(done.text).itemCount).toBe(20);

@@ -99,6 +99,7 @@ describe('configuration', () => {
       'SHUTDOWN_TIMEOUT_SECONDS',
     ],
     [{ BODY_IDLE_TIMEOUT_SECONDS: '0' }, 'BODY_IDLE_TIMEOUT_SECONDS'],
+    [{ KEEP_ALIVE_TIMEOUT_SECONDS: '0' }, 'KEEP_ALIVE_TIMEOUT_SECONDS'],
     [{ BODY_IDLE_TIMEOUT_SECONDS: '1.5' }, 'BODY_IDLE_TIMEOUT_SECONDS'],
     // Exactly one way of verifying JWTs (API.md, Conventions).
     [{ AUTH_JWT_JWKS_URL: 'https://idp.example/jwks', AUTH_JWT_SECRET: SECRET }, 'AUTH_JWT_JWKS_URL'],

@@ -71,6 +71,11 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** A request body with no byte for this long is answered 408 (a trickling client holds no connection). */
   bodyIdleTimeoutMs: number;
+  /**
+   * How long an idle keep-alive connection is kept open. Longer than a load balancer's idle timeout
+   * (60 s on AWS ALB and GCP), else it reuses a connection Node just closed and answers 502.
+   */
+  keepAliveTimeoutMs: number;
   /** BullMQ key prefix: deployments (and test runs) sharing one Redis keep their queues apart. */
   queuePrefix: string;
   /** How often the sweeps run (expired uploads' objects, batch requeue and retention). */
@@ -323,6 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     shutdownDelayMs,
     shutdownTimeoutMs: shutdownTimeoutMs(env, shutdownDelayMs, shutdownGraceMs),
     bodyIdleTimeoutMs: int(env, 'BODY_IDLE_TIMEOUT_SECONDS', 30, 1, 3600) * 1000,
+    keepAliveTimeoutMs: int(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 65, 1, 3600) * 1000,
     queuePrefix: queuePrefix(env, redisClusterNodes !== undefined),
     sweepIntervalMs: int(env, 'SWEEP_INTERVAL_SECONDS', 60, 1, 86_400) * 1000,
     workerMetricsPort: env.WORKER_METRICS_PORT ? int(env, 'WORKER_METRICS_PORT', 0, 1, 65535) : undefined,

@@ -23,6 +23,8 @@ export class DrainService implements BeforeApplicationShutdown {
   ) {}
 
   readonly track = (_req: Request, res: Response, next: NextFunction): void => {
+    // Draining: a keep-alive client is told to take its next request elsewhere.
+    if (this.draining) res.setHeader('Connection', 'close');
     this.inFlight++;
     res.once('close', () => this.inFlight--);
     next();
