@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { BATCH_QUEUE_NAME, type BatchJobData } from '../queue/batch-queue';
-import { closeRedis, workerConnection } from '../redis/connections';
+import { closeRedis, jobLock, workerConnection } from '../redis/connections';
 import { BatchRunner } from './batch-runner';
 
 /**
@@ -31,8 +31,7 @@ export class BatchWorkerService implements OnApplicationBootstrap, OnApplication
       connection: this.connection,
       prefix: this.config.queuePrefix,
       concurrency: this.config.workerConcurrency,
-      lockDuration: this.config.workerLockMs,
-      stalledInterval: this.config.workerLockMs,
+      ...jobLock(this.config.workerLockMs),
       maxStalledCount: 100,
     });
     this.worker.on('error', (e) => this.logger.warn(`worker: ${e.message}`));

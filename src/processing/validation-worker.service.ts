@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { VALIDATION_QUEUE_NAME, type ValidationJobData } from '../queue/validation-queue';
-import { closeRedis, workerConnection } from '../redis/connections';
+import { closeRedis, jobLock, workerConnection } from '../redis/connections';
 import { SessionValidator } from './session-validator';
 
 /**
@@ -30,8 +30,7 @@ export class ValidationWorkerService implements OnApplicationBootstrap, OnApplic
       connection: this.connection,
       prefix: this.config.queuePrefix,
       concurrency: this.config.validationConcurrency,
-      lockDuration: this.config.workerLockMs,
-      stalledInterval: this.config.workerLockMs,
+      ...jobLock(this.config.workerLockMs),
       maxStalledCount: 10,
     });
     this.worker.on('error', (e) => this.logger.warn(`validation worker: ${e.message}`));
