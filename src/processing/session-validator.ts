@@ -201,10 +201,10 @@ export class SessionValidator {
     })).filter((p) => p.sizeBytes > 0);
   }
 
-  /** Raw parts go once the session ended; the sweep looks again after the last part URL expired. */
+  /** Raw parts go once the session ended; the sweep looks again until the last part URL expired. */
   private async cleanUp(orgId: string, uploadId: string): Promise<void> {
     await this.storage.deletePrefix(storageKeys.sessionParts(orgId, uploadId));
     const s = await this.sessions.get(orgId, uploadId);
-    await this.sessions.lastLook(orgId, uploadId, s?.urlsExpireAtMs ?? 0);
+    await this.sessions.lookAgain(orgId, uploadId, s?.urlsExpireAtMs ?? 0);
   }
 }

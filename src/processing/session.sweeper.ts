@@ -62,7 +62,7 @@ export class SessionSweeper {
       await this.storage.deletePrefix(parts);
       // A run cancelled mid-way may have written objects under its fileId after the DELETE removed them.
       if (status === 'cancelled' && s.fileId) await this.intake.deleteObjects(orgId, s.fileId);
-      await this.sessions.lastLook(orgId, uploadId, s.urlsExpireAtMs, now);
+      await this.sessions.lookAgain(orgId, uploadId, s.urlsExpireAtMs, now);
     }
     return expired;
   }

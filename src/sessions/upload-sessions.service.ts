@@ -24,7 +24,7 @@ import { FileTokenRepository } from '../store/file-token.repository';
 import { storedSessionParts } from '../store/session-parts';
 import { storageKeys } from '../store/storage-keys';
 import { type SessionMeta, type SessionState, partSizeOf } from '../store/upload-session-record';
-import { LATE_PUT_MARGIN_MS, UploadSessionRepository } from '../store/upload-session.repository';
+import { UploadSessionRepository } from '../store/upload-session.repository';
 import { planParts } from './part-plan';
 import { signPart, verifyPart } from './part-signature';
 import {
@@ -308,9 +308,10 @@ export class UploadSessionsService {
     if (after !== 'cancelled') throw uploadNotFound(uploadId);
     await this.storage.deletePrefix(storageKeys.sessionParts(auth.orgId, uploadId));
     // A validation that was running stops at its next progress write and drops what it wrote; the
-    // sweep looks again once any part URL handed out has expired, for whatever a late PUT leaves.
+    // sweep looks again at every pass until any part URL handed out has expired, for what a PUT still
+    // on its way (or a late one) leaves.
     if (fileId && s.status !== 'ready') await this.intake.deleteObjects(auth.orgId, fileId);
-    await this.sessions.schedule(auth.orgId, uploadId, Math.max(Date.now(), s.urlsExpireAtMs) + LATE_PUT_MARGIN_MS);
+    await this.sessions.lookAgain(auth.orgId, uploadId, Math.max(Date.now(), s.urlsExpireAtMs));
   }
 
   /**

@@ -11,7 +11,7 @@ import type { SessionMeta, SessionProgress, SessionState, SessionStatus } from '
 type Reply = [string, string];
 
 /** After the last part URL handed out expires, this long for a late PUT to a store's own URL to have landed. */
-export const LATE_PUT_MARGIN_MS = 60_000;
+const LATE_PUT_MARGIN_MS = 60_000;
 
 /** An ended (or abandoned) session answers 410/404 rather than unknown for this long: API.md's 24 hours. */
 export const SESSION_GRACE_SECONDS = TRACE_GRACE_SECONDS;
@@ -23,7 +23,7 @@ export class UploadSessionRepository {
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'queuePrefix'>,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'queuePrefix' | 'sweepIntervalMs'>,
   ) {}
 
   /** The sweep's index entry first (a crash after it leaves an entry the sweep clears, never parts no entry points at). */
@@ -128,12 +128,14 @@ export class UploadSessionRepository {
   }
 
   /**
-   * An ended session: the sweep looks once more after its last part URL expired (what a late PUT to
-   * a store's presigned URL left), or the session leaves the sweep's index when that time is past.
+   * An ended session: the sweep looks again at its next pass, and at every pass until its last part
+   * URL has expired (a PUT to a store's presigned URL cannot be refused, so what a late one leaves
+   * is deleted within a sweep interval, not at the URL's expiry, up to UPLOAD_URL_TTL_SECONDS
+   * later); then the session leaves the sweep's index.
    */
-  async lastLook(orgId: string, uploadId: string, urlsExpireAtMs: number, now = Date.now()): Promise<void> {
-    if (urlsExpireAtMs + LATE_PUT_MARGIN_MS > now)
-      await this.schedule(orgId, uploadId, urlsExpireAtMs + LATE_PUT_MARGIN_MS);
+  async lookAgain(orgId: string, uploadId: string, urlsExpireAtMs: number, now = Date.now()): Promise<void> {
+    const until = urlsExpireAtMs + LATE_PUT_MARGIN_MS;
+    if (until > now) await this.schedule(orgId, uploadId, Math.min(until, now + this.config.sweepIntervalMs));
     else await this.forget(orgId, uploadId);
   }
 

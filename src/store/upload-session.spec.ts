@@ -11,7 +11,7 @@ beforeAll(() => {
   const url = process.env.BATCHGATE_TEST_REDIS_URL;
   if (!url) throw new Error('BATCHGATE_TEST_REDIS_URL is not set: run with `npm test`');
   redis = new Redis(url);
-  sessions = new UploadSessionRepository(redis, { queuePrefix: 'spec' });
+  sessions = new UploadSessionRepository(redis, { queuePrefix: 'spec', sweepIntervalMs: 60_000 });
 });
 afterAll(() => redis.quit());
 
