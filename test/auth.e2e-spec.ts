@@ -5,7 +5,6 @@
  * is made here.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
@@ -21,6 +20,7 @@ import { ConfigError } from '../src/config/app-config';
 import { api, startApp, testRedisUrl, upload, type TestApp } from './support/app';
 import { type JwksServer, startJwksServer } from './support/jwks';
 import { plansFile } from './support/plans';
+import { runToExit } from './support/run-to-exit';
 import { putPart, startSession } from './support/sessions';
 import { waitFor } from './support/wait';
 
@@ -586,19 +586,7 @@ describe('the service process', () => {
     ...more,
   });
 
-  async function run(more: Record<string, string>): Promise<{ code: number | null; out: string }> {
-    const child = spawn(process.execPath, [main], {
-      env: env({ PORT: '0', ...more }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const [code] = (await once(child, 'exit')) as [number | null];
-    clearTimeout(timer);
-    return { code, out };
-  }
+  const run = (more: Record<string, string>) => runToExit(main, env({ PORT: '0', ...more }));
 
   itBuilt('refuses to start with one line: two JWT sources, or a keys file without a good set', async () => {
     const bad = join(dir, 'bad-keys.json');

@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testRedisUrl } from './support/app';
+import { runToExit } from './support/run-to-exit';
 import { waitFor } from './support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -105,23 +106,12 @@ describe('npm start launcher', () => {
 
 /** API.md: "A bad configuration stops the process at start with one line naming the variable". */
 describe('a bad configuration', () => {
-  async function start(
-    entry: 'main' | 'worker',
-    env: Record<string, string>,
-  ): Promise<{ code: number | null; out: string }> {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', `${entry}.js`)], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, PORT: '0', API_KEYS: 'config-key-123:o:pro', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const [code] = (await once(child, 'exit')) as [number | null];
-    clearTimeout(timer);
-    return { code, out };
-  }
+  const start = (entry: 'main' | 'worker', env: Record<string, string>) =>
+    runToExit(
+      join(ROOT, 'dist', `${entry}.js`),
+      { PATH: process.env.PATH, PORT: '0', API_KEYS: 'config-key-123:o:pro', ...env },
+      ROOT,
+    );
 
   it.each([
     [{ REDIS_URL: 'redis://127.0.0.1:99999' }, 'REDIS_URL'],
