@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHmac } from 'node:crypto';
 import { plansFile } from './support/plans';
 import { api, startApp, upload, type TestApp } from './support/app';
@@ -14,6 +15,20 @@ async function uploaded(t: TestApp, key: string, n: number): Promise<string> {
   const res = await upload(t, key, csv(n));
   expect(res.status).toBe(200);
   return res.body.fileId;
+}
+
+/** A webhook receiver on a free port: `answer` gets each request with its whole body as text. */
+async function webhookReceiver(
+  answer: (body: string, req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => answer(Buffer.concat(chunks).toString(), req, res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 describe('batches with a worker', () => {
@@ -269,49 +284,40 @@ describe('direct items without file storage', () => {
 });
 
 describe('webhook processor', () => {
-  let receiver: Server;
+  let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
   const seen: { signatureOk: boolean; rows: number[] }[] = [];
   let calls = 0;
   const secret = 'whsec-test';
 
   beforeAll(async () => {
-    receiver = createServer((req: IncomingMessage, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString();
-        calls++;
-        // Every third call fails, to be retried.
-        if (calls % 3 === 0) {
-          res.writeHead(500).end();
-          return;
-        }
-        const parsed = JSON.parse(body) as { items: { row: number; item: { content: string } }[] };
-        seen.push({
-          // As API.md puts it, computed here: the hex HMAC-SHA256 of the body.
-          signatureOk: req.headers['x-batchgate-signature'] === createHmac('sha256', secret).update(body).digest('hex'),
-          rows: parsed.items.map((i) => i.row),
-        });
-        const results = parsed.items.map((i) =>
-          i.item.content.endsWith('3')
-            ? { status: 'failed', error: 'ends in 3' }
-            : { status: 'succeeded', output: { ok: i.row } },
-        );
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ results }));
+    receiver = await webhookReceiver((body, req, res) => {
+      calls++;
+      // Every third call fails, to be retried.
+      if (calls % 3 === 0) {
+        res.writeHead(500).end();
+        return;
+      }
+      const parsed = JSON.parse(body) as { items: { row: number; item: { content: string } }[] };
+      seen.push({
+        // As API.md puts it, computed here: the hex HMAC-SHA256 of the body.
+        signatureOk: req.headers['x-batchgate-signature'] === createHmac('sha256', secret).update(body).digest('hex'),
+        rows: parsed.items.map((i) => i.row),
       });
+      const results = parsed.items.map((i) =>
+        i.item.content.endsWith('3')
+          ? { status: 'failed', error: 'ends in 3' }
+          : { status: 'succeeded', output: { ok: i.row } },
+      );
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ results }));
     });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   });
-  afterAll(async () => {
-    await new Promise((r) => receiver.close(r));
-  });
+  afterAll(() => receiver.close());
 
   it('posts signed chunks, retries failures, and honours per-item results', async () => {
-    const port = (receiver.address() as { port: number }).port;
     const t = await startApp({
       WORKER_IN_PROCESS: 'true',
       PROCESSOR: 'webhook',
-      WEBHOOK_URL: `http://127.0.0.1:${port}/hook`,
+      WEBHOOK_URL: `${receiver.url}/hook`,
       WEBHOOK_SECRET: secret,
       WEBHOOK_RETRY_DELAY_MS: '5',
     });
@@ -340,30 +346,22 @@ describe('webhook processor', () => {
 });
 
 describe('cancel while processing', () => {
-  let receiver: Server;
+  let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
   let delivered = 0;
   beforeAll(async () => {
     // A slow webhook: 100 items per call, 30 ms each, so the batch is still processing when cancelled.
-    receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        delivered += (JSON.parse(Buffer.concat(chunks).toString()) as { items: unknown[] }).items.length;
-        setTimeout(() => res.writeHead(204).end(), 30);
-      });
+    receiver = await webhookReceiver((body, _req, res) => {
+      delivered += (JSON.parse(body) as { items: unknown[] }).items.length;
+      setTimeout(() => res.writeHead(204).end(), 30);
     });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   });
-  afterAll(async () => {
-    await new Promise((r) => receiver.close(r));
-  });
+  afterAll(() => receiver.close());
 
   it('answers where the batch stopped: the chunk in hand is done, nothing after it, the rest given back', async () => {
-    const port = (receiver.address() as { port: number }).port;
     const t = await startApp({
       WORKER_IN_PROCESS: 'true',
       PROCESSOR: 'webhook',
-      WEBHOOK_URL: `http://127.0.0.1:${port}/`,
+      WEBHOOK_URL: `${receiver.url}/`,
     });
     try {
       const created = await api(t, t.keys.pro, 'POST', '/v1/batch', { fileId: await uploaded(t, t.keys.pro, 5000) });
