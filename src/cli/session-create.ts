@@ -92,14 +92,8 @@ export async function createSessions(
       ...(fields.encoding && { encoding: fields.encoding }),
     });
   }
-  const hashed = new Map(files.map((f, i) => [f, requests[i]]));
-  const entries = await inRequests(files, ctx, (slice) =>
-    createGroup(
-      slice,
-      slice.map((f) => hashed.get(f)!),
-      ctx,
-      created,
-    ),
+  const entries = await inRequests(files, ctx, (slice, from) =>
+    createGroup(slice, requests.slice(from, from + slice.length), ctx, created),
   );
   return new Map(entries);
 }
